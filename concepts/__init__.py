@@ -1,0 +1,76 @@
+"""Small, tested implementations of the concepts that ML and LLM interviews probe.
+
+This file is also the catalog: the single list of concepts, in reading order. The site's
+index, ``python -m quiz`` with no argument, and the consistency test all read ``CATALOG``.
+It imports nothing heavy, so the quiz runner can read it without loading NumPy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["CATALOG", "PARTS", "Concept", "by_slug", "slugs"]
+
+PARTS: dict[int, str] = {
+    1: "Transformer building blocks",
+    2: "Model families",
+    3: "Efficient inference and attention variants",
+    4: "Training and adapting LLMs",
+    5: "Deep-learning foundations",
+    6: "Classical ML",
+}
+
+
+@dataclass(frozen=True)
+class Concept:
+    """One catalog entry: the slug names the module, page, bank and test file."""
+
+    slug: str
+    title: str
+    part: int
+    summary: str
+
+
+CATALOG: tuple[Concept, ...] = (
+    Concept(
+        "attention",
+        "Scaled dot-product attention",
+        1,
+        "Queries look up keys by similarity and average the values; why scores are divided by sqrt(d_k).",
+    ),
+    Concept(
+        "batch_norm",
+        "Batch normalization",
+        1,
+        "Normalise by batch statistics in training and running statistics at inference; fold into the layer before.",
+    ),
+    Concept(
+        "pca",
+        "Principal component analysis",
+        6,
+        "Directions of largest variance, by eigenvectors or the SVD; explained variance and reconstruction.",
+    ),
+)
+
+
+def slugs() -> list[str]:
+    """The catalog's slugs in reading order.
+
+    >>> slugs()[0]
+    'attention'
+    """
+    return [c.slug for c in CATALOG]
+
+
+def by_slug(slug: str) -> Concept:
+    """The catalog entry for ``slug``.
+
+    :raises KeyError: when no concept has that slug.
+
+    >>> by_slug("pca").part
+    6
+    """
+    for concept in CATALOG:
+        if concept.slug == slug:
+            return concept
+    raise KeyError(slug)

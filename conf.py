@@ -1,0 +1,90 @@
+"""Sphinx configuration of the concept reference.
+
+Build from the repository's root: ``sphinx-build -c . -nW --keep-going docs OUT``. The
+site builds offline: MathJax is served from the site itself and nothing is fetched.
+"""
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT))
+
+# -- Project -------------------------------------------------------------------------------
+
+project = "Interview concepts"
+author = "The concept reference maintainers"
+copyright = "2026, the concept reference maintainers"
+release = "0.1.0"
+
+# -- General -------------------------------------------------------------------------------
+
+extensions = [
+    "myst_parser",
+    "autodoc2",
+    "sphinx_design",
+    "sphinx_copybutton",
+    "sphinx.ext.doctest",
+    "sphinx.ext.mathjax",
+    "sphinx-mathjax-offline",
+    "matplotlib.sphinxext.plot_directive",
+    "quiz.sphinxext",
+]
+exclude_patterns = ["_build", "**/.ipynb_checkpoints"]
+nitpicky = True
+# Type hints name third-party classes we do not document; with no intersphinx (the build
+# is offline) they cannot resolve, so they are not broken references.
+nitpick_ignore_regex = [
+    (r"py:.*", r"(numpy|np|torch|nn|numpy\.typing|npt|collections\.abc|typing|typing_extensions)(\..*)?"),
+    (r"py:.*", r"(Any|Callable|Iterator|Iterable|Sequence|Mapping|Literal|Self|NDArray|Tensor|ArrayLike)"),
+    (r"py:.*", r"(float|int|str|bool|None|dict|list|tuple|set|object|type|slice)"),
+    (r"py:.*", r"concepts\..*\.(Array|Floats|FloatArray)"),
+]
+suppress_warnings = ["myst.header"]
+
+# -- MyST ----------------------------------------------------------------------------------
+
+myst_enable_extensions = ["colon_fence", "dollarmath", "amsmath", "deflist", "attrs_inline"]
+myst_heading_anchors = 3
+
+# -- autodoc2 ------------------------------------------------------------------------------
+
+autodoc2_packages = [
+    {"path": "../concepts", "auto_mode": True},
+]
+autodoc2_output_dir = "apidocs"
+autodoc2_render_plugin = "myst"
+autodoc2_hidden_objects = ["private", "inherited", "dunder"]
+autodoc2_module_all_regexes = [r"concepts\..*"]
+
+# -- Doctest -------------------------------------------------------------------------------
+
+doctest_global_setup = """
+import numpy as np
+"""
+doctest_default_flags = 0x4 | 0x8  # NORMALIZE_WHITESPACE | ELLIPSIS
+
+# -- Plots (drawn at build time from the package's code) ------------------------------------
+
+plot_include_source = False
+plot_html_show_source_link = False
+plot_html_show_formats = False
+plot_formats = [("png", 144)]
+plot_rcparams = {"figure.dpi": 144, "savefig.bbox": "tight", "font.size": 10}
+plot_working_directory = str(ROOT)
+
+# -- HTML ----------------------------------------------------------------------------------
+
+html_theme = "sphinx_book_theme"
+html_title = "Interview concepts"
+html_theme_options = {
+    "show_toc_level": 2,
+    "use_download_button": False,
+    "use_fullscreen_button": False,
+    "home_page_in_toc": True,
+    "navigation_with_keys": False,
+}
+html_last_updated_fmt = None
+html_copy_source = False
+copybutton_prompt_text = r">>> |\.\.\. |\$ "
+copybutton_prompt_is_regexp = True

@@ -1,0 +1,216 @@
+"""Finding, loading and checking question banks.
+
+A bank is ``quiz/banks/<slug>.json``, valid against ``quiz/schema.json`` and the authoring
+rules below. Every problem is reported as one line, ``file: $.json.path: message``, so an
+editor or a terminal can jump to it.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from collections.abc import Iterable, Iterator
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "BANK_DIR",
+    "BankError",
+    "available",
+    "bank_path",
+    "check_rules",
+    "load_bank",
+    "page_ids",
+    "validate_files",
+]
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+BANK_DIR = PACKAGE_DIR / "banks"
+SCHEMA_PATH = PACKAGE_DIR / "schema.json"
+
+
+class BankError(Exception):
+    """A bank that cannot be used; the message is one line naming file and JSON path."""
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def available() -> list[str]:
+    """Slugs of the banks that ship with the package, sorted."""
+    return sorted(p.stem for p in BANK_DIR.glob("*.json"))
+
+
+def bank_path(name: str) -> Path:
+    """Resolve a slug or a path to a ``.json`` bank; unknown names suggest near ones."""
+    if name.endswith(".json") or "/" in name or "\\" in name:
+        path = Path(name)
+        if not path.is_file():
+            raise BankError(f"{name}: no such file")
+        return path
+    path = BANK_DIR / f"{name}.json"
+    if path.is_file():
+        return path
+    near = difflib.get_close_matches(name, available(), n=3, cutoff=0.6)
+    hint = f"; did you mean {' or '.join(near)}?" if near else ""
+    raise BankError(f"unknown quiz {name!r}{hint} (python -m quiz lists them)")
+
+
+@lru_cache(maxsize=1)
+def _validator() -> Any:
+    # Imported here, not at module level, so listing quizzes stays fast.
+    import jsonschema
+
+    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    return jsonschema.Draft202012Validator(schema)
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise BankError(f"{_display(path)}: cannot read: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise BankError(f"{_display(path)}: not UTF-8 text") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise BankError(f"{_display(path)}: line {exc.lineno}, column {exc.colno}: invalid JSON: {exc.msg}") from None
+
+
+def _schema_problems(data: Any) -> Iterator[tuple[str, str]]:
+    """(json path, message) for every schema violation, most specific first."""
+    import jsonschema.exceptions
+
+    errors = sorted(_validator().iter_errors(data), key=lambda e: list(e.absolute_path))
+    for error in errors:
+        # An if/then failure wraps the useful detail; report the deepest one.
+        best = jsonschema.exceptions.best_match([error])
+        while best.context:
+            best = jsonschema.exceptions.best_match(best.context)
+        yield best.json_path, best.message
+
+
+def check_rules(bank: dict[str, Any], stem: str | None = None) -> Iterator[tuple[str, str]]:
+    """(json path, message) for each authoring rule a schema-valid bank breaks."""
+    slug = bank["concept"]
+    if stem is not None and slug != stem:
+        yield "$.concept", f"must equal the file name {stem!r}; got {slug!r}"
+    seen: dict[str, str] = {}
+    items = [("questions", q) for q in bank["questions"]]
+    items += [("interview", q) for q in bank["interview"]]
+    counts = {"questions": 0, "interview": 0}
+    for key, item in items:
+        path = f"$.{key}[{counts[key]}]"
+        counts[key] += 1
+        qid = item["id"]
+        if not qid.startswith(slug + "."):
+            yield f"{path}.id", f"must start with {slug + '.'!r}; got {qid!r}"
+        if qid in seen:
+            yield f"{path}.id", f"duplicate id {qid!r} (first at {seen[qid]})"
+        seen.setdefault(qid, path)
+        if key == "interview":
+            continue
+        if item["type"] in ("single", "multi"):
+            options = item["options"]
+            ids = [o["id"] for o in options]
+            for dup in sorted({i for i in ids if ids.count(i) > 1}):
+                yield f"{path}.options", f"duplicate option id {dup!r}"
+            n_right = sum(o["correct"] for o in options)
+            if item["type"] == "single" and n_right != 1:
+                yield f"{path}.options", f"a single question needs exactly one correct option; got {n_right}"
+            if item["type"] == "multi" and n_right < 1:
+                yield f"{path}.options", "a multi question needs at least one correct option"
+        if item["type"] == "text" and "regex" in item:
+            try:
+                re.compile(item["regex"])
+            except re.error as exc:
+                yield f"{path}.regex", f"not a valid regular expression: {exc}"
+    singles = [q for q in bank["questions"] if q["type"] == "single"]
+    positions = {next(i for i, o in enumerate(q["options"]) if o["correct"]) for q in singles}
+    if len(singles) >= 4 and len(positions) == 1:
+        yield "$.questions", "the correct option sits in the same place in every single question"
+
+
+def load_bank(name: str | Path) -> dict[str, Any]:
+    """Load a bank by slug or path, raising :class:`BankError` on the first problem."""
+    path = name if isinstance(name, Path) else bank_path(name)
+    data = _read_json(path)
+    for json_path, message in _schema_problems(data):
+        raise BankError(f"{_display(path)}: {json_path}: {message}")
+    for json_path, message in check_rules(data, path.stem):
+        raise BankError(f"{_display(path)}: {json_path}: {message}")
+    return data
+
+
+_TARGET = re.compile(r"^\(([A-Za-z0-9_.:-]+)\)=\s*$")
+_HEADING = re.compile(r"^#{1,6}\s+(.*?)\s*#*\s*$")
+
+
+def _make_id(text: str) -> str:
+    """The id docutils gives a section title or a target name."""
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+def page_ids(page: Path) -> set[str]:
+    """The section and target ids a MyST page will have once built (read statically)."""
+    ids: set[str] = set()
+    fence = None
+    for line in page.read_text(encoding="utf-8").splitlines():
+        stripped = line.strip()
+        marker = re.match(r"^(`{3,}|~{3,})", stripped)
+        if marker:
+            if fence is None:
+                fence = marker.group(1)
+            elif stripped.startswith(fence) and stripped == fence[0] * len(stripped):
+                fence = None
+            continue
+        if fence is not None:
+            continue
+        if (m := _TARGET.match(stripped)) or (m := _HEADING.match(line)):
+            ids.add(_make_id(m.group(1)))
+    return ids
+
+
+def _page_for(path: Path, slug: str) -> Path | None:
+    """The concept page in a source checkout (banks live in quiz/banks/, pages in docs/)."""
+    page = path.resolve().parent.parent.parent / "docs" / "concepts" / f"{slug}.md"
+    return page if page.is_file() else None
+
+
+def validate_files(paths: Iterable[Path]) -> list[str]:
+    """Every problem in the given banks, one line each, including ids repeated across banks."""
+    problems: list[str] = []
+    owner: dict[str, str] = {}
+    for path in paths:
+        shown = _display(path)
+        try:
+            data = _read_json(path)
+        except BankError as exc:
+            problems.append(str(exc))
+            continue
+        schema = list(_schema_problems(data))
+        problems += [f"{shown}: {p}: {m}" for p, m in schema]
+        if schema:
+            continue
+        problems += [f"{shown}: {p}: {m}" for p, m in check_rules(data, path.stem)]
+        for key in ("questions", "interview"):
+            for i, item in enumerate(data[key]):
+                first = owner.setdefault(item["id"], shown)
+                if first != shown:
+                    problems.append(f"{shown}: $.{key}[{i}].id: id {item['id']!r} is used in {first} too")
+        page = _page_for(path, data["concept"])
+        if page is not None:
+            ids = page_ids(page)
+            for i, q in enumerate(data["questions"]):
+                if q["source"] not in ids:
+                    problems.append(
+                        f"{shown}: $.questions[{i}].source: no section or target {q['source']!r} on {_display(page)}"
+                    )
+    return problems

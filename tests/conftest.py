@@ -1,0 +1,111 @@
+"""A small valid bank that tests copy, break and write to disk."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+SAMPLE: dict[str, Any] = {
+    "$schema": "../schema.json",
+    "concept": "sample",
+    "title": "A sample bank",
+    "version": 1,
+    "questions": [
+        {
+            "id": "sample.pick",
+            "type": "single",
+            "prompt": "Which scaling keeps dot products at unit variance?",
+            "explanation": "The variance of a dot product of unit-variance vectors is $d_k$.",
+            "level": 1,
+            "tags": ["scaling"],
+            "source": "the-math",
+            "options": [
+                {
+                    "id": "by-dk",
+                    "text": "Divide by $d_k$",
+                    "correct": False,
+                    "explain": "Too much: variance becomes 1/d_k.",
+                },
+                {
+                    "id": "sqrt-dk",
+                    "text": "Divide by $\\sqrt{d_k}$",
+                    "correct": True,
+                    "explain": "Variance d_k / d_k = 1.",
+                },
+                {"id": "none", "text": "No scaling", "correct": False, "explain": "Variance grows like d_k."},
+            ],
+        },
+        {
+            "id": "sample.several",
+            "type": "multi",
+            "prompt": "Which are normalisation layers?",
+            "explanation": "Dropout regularises; it does not normalise.",
+            "level": 2,
+            "tags": [],
+            "source": "intuition",
+            "options": [
+                {
+                    "id": "layernorm",
+                    "text": "LayerNorm",
+                    "correct": True,
+                    "explain": "Normalises each token's features.",
+                },
+                {"id": "dropout", "text": "Dropout", "correct": False, "explain": "Zeroes activations at random."},
+                {"id": "rmsnorm", "text": "RMSNorm", "correct": True, "explain": "Scales by the root mean square."},
+            ],
+        },
+        {
+            "id": "sample.number",
+            "type": "numeric",
+            "prompt": "What is 1/8 as a decimal?",
+            "explanation": "One eighth is 0.125.",
+            "level": 1,
+            "tags": [],
+            "source": "the-math",
+            "answer": 0.125,
+            "abs_tol": 1e-9,
+        },
+        {
+            "id": "sample.word",
+            "type": "text",
+            "prompt": "Name the normalisation Llama uses.",
+            "explanation": "Llama uses RMSNorm before each sublayer.",
+            "level": 1,
+            "tags": [],
+            "source": "intuition",
+            "accept": ["RMSNorm", "root mean square norm"],
+            "regex": "rms ?norm(alization|alisation)?",
+        },
+    ],
+    "interview": [
+        {
+            "id": "sample.why",
+            "level": "screen",
+            "question": "Why scale by $\\sqrt{d_k}$?",
+            "answer": "To keep the logits at unit variance so softmax does not saturate.",
+            "follow_ups": ["What happens to the gradients when softmax saturates?"],
+        }
+    ],
+}
+
+
+@pytest.fixture
+def sample() -> dict[str, Any]:
+    """A fresh deep copy of the sample bank, safe to mutate."""
+    return copy.deepcopy(SAMPLE)
+
+
+@pytest.fixture
+def write_bank(tmp_path: Path):
+    """Write a bank (a dict, or raw text) to ``tmp_path/<name>.json`` and return the path."""
+
+    def write(bank: dict[str, Any] | str, name: str = "sample") -> Path:
+        path = tmp_path / f"{name}.json"
+        path.write_text(bank if isinstance(bank, str) else json.dumps(bank, indent=2), encoding="utf-8")
+        return path
+
+    return write

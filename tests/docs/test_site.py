@@ -1,0 +1,177 @@
+"""Build the site once, offline and warning-free, and read the HTML a visitor gets."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from bs4 import BeautifulSoup
+
+from concepts import CATALOG, slugs
+from quiz.bank import load_bank
+
+ROOT = Path(__file__).resolve().parents[2]
+EVIL = "<img src=x onerror=alert(1)>"
+
+
+def sphinx(src: Path, out: Path, *extra: str, conf: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "sphinx",
+            "-b",
+            "html",
+            "-c",
+            str(conf),
+            "-nW",
+            "--keep-going",
+            "-q",
+            "-d",
+            str(out / ".doctrees"),
+            *extra,
+            str(src),
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=1200,
+    )
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("site")
+    result = sphinx(ROOT / "docs", out)
+    assert result.returncode == 0, f"the site does not build cleanly:\n{result.stderr[-4000:]}"
+    return out
+
+
+def page(site: Path, name: str) -> BeautifulSoup:
+    return BeautifulSoup((site / f"{name}.html").read_text(encoding="utf-8"), "html.parser")
+
+
+def test_nothing_is_fetched_from_the_network(site: Path) -> None:
+    for html in site.rglob("*.html"):
+        soup = BeautifulSoup(html.read_text(encoding="utf-8"), "html.parser")
+        for tag, attr in (("script", "src"), ("link", "href"), ("img", "src"), ("iframe", "src")):
+            for el in soup.find_all(tag):
+                url = el.get(attr) or ""
+                if (
+                    tag == "link"
+                    and "stylesheet" not in (el.get("rel") or [])
+                    and "preload" not in (el.get("rel") or [])
+                ):
+                    continue
+                assert not re.match(r"(https?:)?//", url), f"{html.name} loads {url}"
+    mathjax = [
+        s.get("src") for s in page(site, "concepts/attention").find_all("script") if "mathjax" in (s.get("src") or "")
+    ]
+    assert mathjax and all(not src.startswith("http") for src in mathjax)
+    assert (site / "_static" / "mathjax" / "tex-chtml.js").is_file()
+
+
+def test_index_presents_the_catalog_by_part(site: Path) -> None:
+    soup = page(site, "index")
+    cards = soup.select(".sd-card")
+    assert len(cards) == len(CATALOG)
+    text = soup.get_text(" ")
+    for c in CATALOG:
+        assert c.title in text and f"python -m quiz {c.slug}" in text
+    links = {a.get("href") for a in soup.select("a.sd-stretched-link")}
+    assert {f"concepts/{s}.html#concept-{s.replace('_', '-')}" for s in slugs()} <= links
+
+
+@pytest.mark.parametrize("slug", slugs())
+def test_concept_page_renders_every_stage(site: Path, slug: str) -> None:
+    soup = page(site, f"concepts/{slug}")
+    h2 = [h.get_text().rstrip("#").strip() for h in soup.select("article h2")]
+    assert h2 == ["Intuition", "The math", "Code", "Interview questions", "Pitfalls and follow-ups", "Retrieval check"]
+    figures = soup.select("#intuition img")
+    assert figures, "no figure in Intuition"
+    for img in figures:
+        png = (site / "concepts" / img["src"]).resolve()
+        assert png.is_file() and png.stat().st_size > 10_000, f"figure {img['src']} is missing or empty"
+    math = soup.select("#the-math .math")
+    assert math and all(("\\(" in m.get_text() or "\\[" in m.get_text()) for m in math)
+    assert soup.select("#code .sd-tab-set, #code .highlight-python"), "no code in Code"
+    bank = load_bank(slug)
+    interview = soup.select("#interview-questions .quiz-interview-item")
+    assert len(interview) == len(bank["interview"])
+    assert all(item.find("details") for item in interview)
+    questions = soup.select("#retrieval-check .quiz-question")
+    assert len(questions) == len(bank["questions"])
+    assert all(q.find("details") for q in questions)
+    assert f"python -m quiz {slug}" in soup.select_one("#retrieval-check").get_text()
+
+
+def test_api_pages_are_generated(site: Path) -> None:
+    for slug in slugs():
+        assert (site / "apidocs" / "concepts" / f"concepts.{slug}.html").is_file()
+
+
+@pytest.fixture
+def mini_project(tmp_path: Path, sample):
+    """A one-page Sphinx project that renders a bank given by path."""
+    conf = tmp_path / "conf"
+    conf.mkdir()
+    (conf / "conf.py").write_text(
+        "import sys\n"
+        f"sys.path.insert(0, {str(ROOT)!r})\n"
+        "extensions = ['myst_parser', 'sphinx_design', 'quiz.sphinxext']\n"
+        "myst_enable_extensions = ['dollarmath', 'colon_fence']\n"
+    )
+    src = tmp_path / "src"
+    src.mkdir()
+
+    def make(bank: dict | str, name: str = "sample") -> subprocess.CompletedProcess[str]:
+        path = tmp_path / f"{name}.json"
+        path.write_text(bank if isinstance(bank, str) else json.dumps(bank))
+        (src / "index.md").write_text(
+            f"# Sample\n\n## The math\n\nText.\n\n## Intuition\n\n```{{quiz-interview}} {path}\n```\n\n"
+            f"```{{quiz-questions}} {path}\n```\n"
+        )
+        return sphinx(src, tmp_path / "out", conf=conf)
+
+    return make
+
+
+def test_bank_text_is_escaped_never_injected(mini_project, sample) -> None:
+    sample["questions"][0]["prompt"] = f"Which one? {EVIL}"
+    sample["questions"][0]["options"][0]["text"] = f"{EVIL} inline"
+    sample["interview"][0]["answer"] = f"{EVIL}\n\n<script>alert(2)</script>\n\n[click](javascript:alert(3))"
+    result = mini_project(sample)
+    assert result.returncode == 0, result.stderr
+    html = (Path(result.args[-1]) / "index.html").read_text()
+    soup = BeautifulSoup(html, "html.parser")
+    body = soup.select_one("article") or soup.body
+    assert not body.find("img", src="x")
+    assert not [s for s in body.find_all("script") if "alert" in s.get_text()]
+    assert not body.select("a[href^=javascript]"), "no javascript: link survives"
+    assert body.get_text().count(EVIL) == 3
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
+
+
+def test_invalid_bank_fails_the_build_with_its_error(mini_project, sample) -> None:
+    del sample["questions"][1]["options"][0]["explain"]
+    result = mini_project(sample)
+    assert result.returncode != 0
+    assert "sample.json: $.questions[1].options[0]: 'explain' is a required property" in result.stderr
+
+
+def test_missing_bank_fails_the_build(mini_project, tmp_path) -> None:
+    result = mini_project("{", name="truncated")
+    assert result.returncode != 0
+    assert "truncated.json: line 1, column 2: invalid JSON" in result.stderr
+
+
+def test_source_that_names_no_section_fails_the_build(mini_project, sample) -> None:
+    sample["questions"][2]["source"] = "no-such-section"
+    result = mini_project(sample)
+    assert result.returncode != 0
+    assert "question sample.number: source 'no-such-section' is not a section or target id" in result.stderr
