@@ -56,6 +56,8 @@ autodoc2_output_dir = "apidocs"
 autodoc2_render_plugin = "myst"
 autodoc2_hidden_objects = ["private", "inherited", "dunder"]
 autodoc2_module_all_regexes = [r"concepts\..*"]
+# Docstrings are reStructuredText with :param: field lists (STYLE.md), whatever the pages use.
+autodoc2_docstring_parser_regexes = [(r".*", "rst")]
 
 # -- Doctest -------------------------------------------------------------------------------
 
@@ -88,3 +90,29 @@ html_last_updated_fmt = None
 html_copy_source = False
 copybutton_prompt_text = r">>> |\.\.\. |\$ "
 copybutton_prompt_is_regexp = True
+
+
+# -- Local glue ----------------------------------------------------------------------------
+
+
+def _insert_input(self, input_lines, source):
+    """Let matplotlib's plot directive work in MyST pages.
+
+    The plot directive emits its figure as reStructuredText through
+    ``state_machine.insert_input``, which MyST's stand-in state machine lacks. Parse those
+    lines as reStructuredText and put the nodes where the directive stands.
+    """
+    from docutils.utils import new_document
+    from myst_parser.mocking import MockRSTParser
+
+    document = new_document(self.document["source"], self.document.settings)
+    document.reporter = self.reporter
+    MockRSTParser().parse("\n" * self._lineno + "\n".join(input_lines), document)
+    self.node.extend(document.children)
+
+
+def setup(app):
+    from myst_parser.mocking import MockStateMachine
+
+    if not hasattr(MockStateMachine, "insert_input"):
+        MockStateMachine.insert_input = _insert_input

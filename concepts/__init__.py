@@ -39,6 +39,12 @@ CATALOG: tuple[Concept, ...] = (
         "Queries look up keys by similarity and average the values; why scores are divided by sqrt(d_k).",
     ),
     Concept(
+        "positional_encoding",
+        "Positional encoding",
+        1,
+        "Attention is order-blind: sinusoidal, learned, RoPE (two pairings) and ALiBi, and why relative wins.",
+    ),
+    Concept(
         "batch_norm",
         "Batch normalization",
         1,

@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 import re
 import string
+import sys
 import unicodedata
 from collections.abc import Sequence
 from typing import Any
@@ -25,6 +26,7 @@ from typing import Any
 __all__ = [
     "AnswerFormatError",
     "correct_answer",
+    "fold_table",
     "grade",
     "normalize_text",
     "parse_answer",
@@ -36,6 +38,26 @@ LETTERS = string.ascii_lowercase
 
 class AnswerFormatError(ValueError):
     """The input cannot be read as an answer of this type; the message is the hint."""
+
+
+def fold_table() -> dict[str, str]:
+    """Characters whose full case folding differs from lower-casing, lower-cased form to folded.
+
+    JavaScript has ``toLowerCase`` but no ``casefold``; the page applies this table after
+    lower-casing so that both graders normalise text identically.
+
+    >>> fold_table()["ß"], fold_table()["ς"]
+    ('ss', 'σ')
+    """
+    if not _FOLD:
+        for cp in range(sys.maxunicode + 1):
+            ch = chr(cp)
+            if ch.casefold() != ch.lower():
+                _FOLD.setdefault(ch.lower(), ch.casefold())
+    return _FOLD
+
+
+_FOLD: dict[str, str] = {}
 
 
 def normalize_text(text: str) -> str:

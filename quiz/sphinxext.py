@@ -16,6 +16,7 @@ build with the bank's own one-line error.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -28,8 +29,9 @@ from sphinx.util.docutils import SphinxDirective
 from sphinx_design.shared import create_component
 
 from quiz.bank import BankError, bank_path, load_bank
+from quiz.grading import fold_table
 
-__all__ = ["setup"]
+__all__ = ["question_anchor", "setup"]
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +45,15 @@ KIND_HINTS = {
     "text": "Answer with a word or a short phrase.",
 }
 SAFE_SCHEMES = {"http", "https", "mailto"}
+
+
+def question_anchor(item_id: str) -> str:
+    """The HTML id of a rendered bank item; the ``q-`` prefix keeps it clear of page targets.
+
+    >>> question_anchor("positional_encoding.extrapolation")
+    'q-positional-encoding-extrapolation'
+    """
+    return "q-" + nodes.make_id(item_id)
 
 
 def _sanitise(root: nodes.Element) -> None:
@@ -120,7 +131,7 @@ class InterviewDirective(_BankDirective):
                 continue
             out += nodes.rubric(label, label, classes=["quiz-level"])
             for item in items:
-                block = nodes.container(classes=["quiz-interview-item"], ids=[nodes.make_id(item["id"])])
+                block = nodes.container(classes=["quiz-interview-item"], ids=[question_anchor(item["id"])])
                 block += self.markdown(item["question"])
                 body = [*self.markdown(item["answer"])]
                 if item["follow_ups"]:
@@ -150,6 +161,7 @@ class QuestionsDirective(_BankDirective):
             ".",
         )
         out += intro
+        out += nodes.raw("", _data_script(bank), format="html")
         pending = self.env.temp_data.setdefault("quiz_sources", [])
         for number, q in enumerate(bank["questions"], start=1):
             pending.append((q["id"], q["source"], self.get_location()))
@@ -157,7 +169,7 @@ class QuestionsDirective(_BankDirective):
         return [out]
 
     def question(self, number: int, q: dict[str, Any]) -> nodes.container:
-        block = nodes.container(classes=["quiz-question", f"quiz-{q['type']}"], ids=[nodes.make_id(q["id"])])
+        block = nodes.container(classes=["quiz-question", f"quiz-{q['type']}"], ids=[question_anchor(q["id"])])
         level = QUESTION_LEVELS[q["level"]]
         block += self.paragraph(f"Question {number} · level {q['level']} ({level})", classes=["quiz-meta"])
         block += self.markdown(q["prompt"])
@@ -172,12 +184,12 @@ class QuestionsDirective(_BankDirective):
                 options += nodes.list_item("", nodes.paragraph("", "", *self.markdown(opt["text"], inline=True)))
             block += options
             right = [chr(ord("a") + i) for i, o in enumerate(q["options"]) if o["correct"]]
-            body.append(self.paragraph(nodes.strong("", f"Answer: {', '.join(right)}")))
+            body.append(self.paragraph(nodes.strong("", f"Answer: {', '.join(right)}"), classes=["quiz-key"]))
             why = nodes.bullet_list(classes=["quiz-explains"])
             for i, opt in enumerate(q["options"]):
                 verdict = "right" if opt["correct"] else "wrong"
                 para = nodes.paragraph("", "", nodes.strong("", f"{chr(ord('a') + i)}) {verdict}: "))
-                para.extend(self.markdown(opt["explain"], inline=True))
+                para += nodes.inline("", "", *self.markdown(opt["explain"], inline=True), classes=["quiz-explain"])
                 why += nodes.list_item("", para)
             body.append(why)
         elif q["type"] == "numeric":
@@ -185,15 +197,21 @@ class QuestionsDirective(_BankDirective):
             unit = f" {q['unit']}" if "unit" in q else ""
             body.append(
                 self.paragraph(
-                    nodes.strong("", f"Answer: {q['answer']:g}{unit}"), f" (accepted {' or '.join(filter(None, tol))})"
+                    nodes.strong("", f"Answer: {q['answer']:g}{unit}"),
+                    f" (accepted {' or '.join(filter(None, tol))})",
+                    classes=["quiz-key"],
                 )
             )
         else:
             accepted = ", ".join(q["accept"])
-            body.append(self.paragraph(nodes.strong("", f"Answer: {q['accept'][0]}"), f" (accepted: {accepted})"))
-        body.extend(self.markdown(q["explanation"]))
+            body.append(
+                self.paragraph(
+                    nodes.strong("", f"Answer: {q['accept'][0]}"), f" (accepted: {accepted})", classes=["quiz-key"]
+                )
+            )
+        body.append(nodes.container("", *self.markdown(q["explanation"]), classes=["quiz-explanation"]))
         reread = nodes.reference("", "the section that teaches it", internal=True, refuri=f"#{q['source']}")
-        body.append(self.paragraph("Reread ", reread, "."))
+        body.append(self.paragraph("Reread ", reread, ".", classes=["quiz-reread"]))
         block += _dropdown("Show the answer", body)
         return block
 
@@ -221,6 +239,18 @@ class CatalogDirective(SphinxDirective):
         return list(holder.children)
 
 
+def _data_script(bank: dict[str, Any]) -> str:
+    """The grading data the page's script needs, as JSON that cannot close its own element."""
+    fields = ("id", "type", "options", "answer", "abs_tol", "rel_tol", "unit", "accept", "regex")
+    questions = [{k: q[k] for k in fields if k in q} for q in bank["questions"]]
+    for q in questions:
+        if "options" in q:
+            q["options"] = [{"id": o["id"], "correct": o["correct"]} for o in q["options"]]
+    payload = json.dumps({"concept": bank["concept"], "questions": questions, "fold": fold_table()})
+    safe = payload.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return f'<script type="application/json" class="quiz-data">{safe}</script>'
+
+
 def _check_sources(app: Sphinx, doctree: nodes.document) -> None:
     """Every question's ``source`` must be an id on the page that renders it."""
     for qid, source, location in app.env.temp_data.pop("quiz_sources", []):
@@ -245,4 +275,5 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("builder-inited", _add_static)
     app.connect("doctree-read", _check_sources)
     app.add_css_file("quiz.css")
+    app.add_js_file("quiz.js", loading_method="defer")
     return {"version": "0.1", "parallel_read_safe": True, "parallel_write_safe": True}

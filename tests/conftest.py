@@ -93,6 +93,14 @@ SAMPLE: dict[str, Any] = {
 }
 
 
+@pytest.fixture(autouse=True)
+def private_progress(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test (and every process it starts) records progress in its own file, never the user's."""
+    path = tmp_path_factory.mktemp("progress") / "progress.sqlite3"
+    monkeypatch.setenv("INTERVIEW_CONCEPTS_DB", str(path))
+    return path
+
+
 @pytest.fixture
 def sample() -> dict[str, Any]:
     """A fresh deep copy of the sample bank, safe to mutate."""

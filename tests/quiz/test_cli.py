@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from quiz.bank import available, load_bank
-from quiz.runner import EndOfAnswers, display_order, run_quiz
+from quiz.runner import EndOfAnswers, Session, display_order, run_quiz
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -163,7 +163,7 @@ def test_shuffle_and_limit(sample, write_bank) -> None:
             raise EOFError
 
         with pytest.raises(EndOfAnswers):
-            run_quiz(sample, ask=stop, say=shown.append, seed=seed, shuffle=True)
+            run_quiz(sample, Session(stop, shown.append, seed), shuffle=True)
         return next(q["id"] for q in sample["questions"] if q["prompt"] in shown[0])
 
     firsts = [first_question(seed) for seed in range(12)]
@@ -203,7 +203,8 @@ def test_validate_reports_every_problem_exit_2(sample, write_bank) -> None:
 def test_validate_ships_clean() -> None:
     result = quiz("validate")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == f"{len(available())} banks valid"
+    n = len(available())
+    assert result.stdout.strip() == f"{n} {'bank' if n == 1 else 'banks'} valid"
 
 
 def test_runner_never_imports_numpy_or_torch(sample, write_bank) -> None:

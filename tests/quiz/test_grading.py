@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
+from quiz.bank import validate_files
 from quiz.grading import AnswerFormatError, grade, normalize_text, parse_answer, parse_number
 
 
@@ -101,3 +105,30 @@ def test_text_accept_and_regex(sample, text: str, right: bool) -> None:
 def test_text_rejects_blank(sample) -> None:
     with pytest.raises(AnswerFormatError, match="word"):
         parse_answer(sample["questions"][3], "   ")
+
+
+TABLE = json.loads((Path(__file__).parent / "grading_table.json").read_text(encoding="utf-8"))
+
+
+def python_verdict(question: dict, given: str | list[str]) -> str:
+    """The verdict of the terminal grader; choices are typed as option ids."""
+    text = ", ".join(given) if isinstance(given, list) else given
+    try:
+        return "right" if grade(question, parse_answer(question, text)) else "wrong"
+    except AnswerFormatError:
+        return "invalid"
+
+
+@pytest.mark.parametrize("case", TABLE["cases"], ids=lambda c: f"{c['question']}:{c['input']!r}")
+def test_shared_grading_table(case: dict) -> None:
+    """The same table runs against the page's JavaScript grader in tests/browser."""
+    question = next(q for q in TABLE["bank"]["questions"] if q["id"] == case["question"])
+    assert python_verdict(question, case["input"]) == case["verdict"]
+
+
+def test_shared_table_is_a_valid_bank_and_covers_every_question(write_bank) -> None:
+    path = write_bank(TABLE["bank"], "grading_table")
+    assert validate_files([path]) == []
+    verdicts = {(c["question"], c["verdict"]) for c in TABLE["cases"]}
+    for q in TABLE["bank"]["questions"]:
+        assert {(q["id"], "right"), (q["id"], "wrong")} <= verdicts, q["id"]
