@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from quiz.grading import LETTERS, AnswerFormatError, correct_answer, grade, parse_answer
+from quiz.terminal import plain
 
 __all__ = ["EndOfAnswers", "Item", "Outcome", "QuizResult", "Session", "display_order", "run_items", "run_quiz"]
 
@@ -120,7 +121,8 @@ def display_order(question: dict[str, Any], seed: int | str | None) -> list[str]
 
 
 def wrap(text: str, indent: str = "", first: str | None = None) -> str:
-    """Fill each paragraph to the terminal width; ``first`` prefixes the first line."""
+    """Fill each paragraph to the terminal width (TeX made plain); ``first`` prefixes the first line."""
+    text = plain(text)
     filled = [
         textwrap.fill(" ".join(p.split()), WIDTH, initial_indent=indent, subsequent_indent=indent)
         for p in text.strip().split("\n\n")

@@ -79,7 +79,7 @@ def test_wrong_answer_feedback_explains_choice_and_key(sample, write_bank) -> No
     out = result.stdout
     assert "Wrong." in out
     assert "(wrong): Too much: variance becomes 1/d_k." in out
-    assert "The right answer: " in out and "Divide by $\\sqrt{d_k}$" in out
+    assert "The right answer: " in out and "Divide by √d_k" in out
     assert "Why " in out and "Variance d_k / d_k = 1." in out
     assert "Explanation: The variance of a dot product" in out
     assert "Score: 0 of 1 answered (0%)" in out
