@@ -65,6 +65,8 @@ doctest_global_setup = """
 import numpy as np
 """
 doctest_default_flags = 0x4 | 0x8  # NORMALIZE_WHITESPACE | ELLIPSIS
+# Docstring examples run under pytest --doctest-modules; here only the pages' {doctest} blocks.
+doctest_test_doctest_blocks = ""
 
 # -- Plots (drawn at build time from the package's code) ------------------------------------
 
