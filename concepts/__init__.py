@@ -45,6 +45,12 @@ CATALOG: tuple[Concept, ...] = (
         "Attention is order-blind: sinusoidal, learned, RoPE (two pairings) and ALiBi, and why relative wins.",
     ),
     Concept(
+        "tokenization",
+        "Tokenization",
+        1,
+        "Byte-level BPE trained with incremental pair counts, WordPiece, Unigram; why token count is cost.",
+    ),
+    Concept(
         "batch_norm",
         "Batch normalization",
         1,
