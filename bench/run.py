@@ -1,0 +1,206 @@
+"""Speed benchmarks: ``tox -e bench`` prints one table of ratios, all measured in one run.
+
+Not part of plain ``tox``: timings say nothing about correctness, and a loaded machine
+would make a timed test flaky. Correctness lives in ``tests/``; here we only measure.
+
+- BPE training on about 1 MB of text (this Python's own standard-library sources) with
+  2,000 merges: the package's incremental trainer against a naive trainer, defined below,
+  that recounts every pair after every merge. Both must learn identical merges.
+- KV-cache decoding against full recomputation, generating 256, 512 and 1024 tokens with a
+  small decoder.
+- Multi-head attention in NumPy, batched over heads, against the per-head loop, and
+  against PyTorch's ``scaled_dot_product_attention``.
+
+Usage: ``python bench/run.py [--quick]`` (``--quick`` shrinks every size, for a smoke run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import sys
+import sysconfig
+import time
+from collections import Counter
+from collections.abc import Callable
+from itertools import pairwise
+from pathlib import Path
+
+import numpy as np
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from concepts import kv_cache, tokenization  # noqa: E402
+from concepts import multi_head_attention as mha  # noqa: E402
+
+Row = tuple[str, str, float, float, str]  # name, case, ours (s), baseline (s), target
+
+
+def best_of(fn: Callable[[], object], repeats: int) -> float:
+    """The fastest of ``repeats`` runs, in seconds: the least disturbed by other work."""
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def corpus(n_chars: int) -> str:
+    """About ``n_chars`` of real text: this interpreter's standard-library sources, in a fixed order."""
+    parts, size = [], 0
+    for path in sorted(Path(sysconfig.get_paths()["stdlib"]).glob("*.py")):
+        text = path.read_text(encoding="utf-8", errors="replace")
+        parts.append(text)
+        size += len(text)
+        if size >= n_chars:
+            break
+    return "".join(parts)[:n_chars]
+
+
+def naive_train_bpe(text: str, num_merges: int) -> list[tuple[tuple[int, int], int]]:
+    """The baseline: the same rules as ``train_bpe``, but every pair recounted after every merge.
+
+    It already counts over unique chunks with their frequencies, as the package does, so
+    the measured ratio is the gain of incremental counting alone.
+    """
+    chunks = Counter(tokenization.pretokenize(text))
+    words = [list(c.encode("utf-8")) for c in chunks]
+    freqs = list(chunks.values())
+    vocab = {i: bytes([i]) for i in range(256)}
+    ids = {b: i for i, b in vocab.items()}
+    merges = []
+    for _ in range(num_merges):
+        counts: Counter = Counter()
+        for word, freq in zip(words, freqs, strict=True):
+            for pair in pairwise(word):
+                counts[pair] += freq
+        if not counts:
+            break
+        pair = min(counts, key=lambda p: (-counts[p], p))  # most frequent, then smallest ids
+        new_bytes = vocab[pair[0]] + vocab[pair[1]]
+        new_id = ids.setdefault(new_bytes, len(vocab))
+        vocab[new_id] = new_bytes
+        merges.append((pair, new_id))
+        words = [_merge(word, pair, new_id) for word in words]
+    return merges
+
+
+def _merge(word: list[int], pair: tuple[int, int], new_id: int) -> list[int]:
+    out, i = [], 0
+    while i < len(word):
+        if i + 1 < len(word) and word[i] == pair[0] and word[i + 1] == pair[1]:
+            out.append(new_id)
+            i += 2
+        else:
+            out.append(word[i])
+            i += 1
+    return out
+
+
+def bench_bpe(n_chars: int, merges: int) -> list[Row]:
+    text = corpus(n_chars)
+    print(f"  BPE: {len(text):,} characters, {merges:,} merges", file=sys.stderr)
+    start = time.perf_counter()
+    ours = tokenization.train_bpe(text, merges).merges
+    t_ours = time.perf_counter() - start
+    start = time.perf_counter()
+    naive = naive_train_bpe(text, merges)
+    t_naive = time.perf_counter() - start
+    if ours != naive:
+        raise SystemExit("bench: the incremental and naive trainers learned different merges")
+    label = f"{len(text) / 1e6:.1f} MB, {merges:,} merges"
+    return [("BPE training: incremental vs recount", label, t_ours, t_naive, ">= 20x")]
+
+
+def bench_kv(lengths: list[int], repeats: int) -> list[Row]:
+    config = kv_cache.TinyConfig(
+        vocab_size=256, max_len=max(lengths), d_model=128, n_layers=4, n_heads=8, n_kv_heads=8, dtype=torch.float32
+    )
+    torch.manual_seed(0)
+    model = kv_cache.TinyDecoder(config).eval()
+    rows = []
+    for length in lengths:
+        prompt = 16
+        print(f"  KV cache: {length} tokens", file=sys.stderr)
+        steps = length - prompt
+        cached = sum(kv_cache.time_decode(model, prompt, steps, use_cache=True, repeats=repeats))
+        full = sum(kv_cache.time_decode(model, prompt, steps, use_cache=False, repeats=repeats))
+        target = "> 5x" if length == max(lengths) else "grows"
+        rows.append(("KV-cache decode vs recompute", f"{length} tokens, d=128, 4 layers", cached, full, target))
+    return rows
+
+
+def bench_mha(batch: int, seq: int, d_model: int, heads: int, repeats: int) -> list[Row]:
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((batch, seq, d_model)).astype(np.float32)
+    w = {k: (v.astype(np.float32) if k != "biases" else None) for k, v in mha.init_mha_weights(d_model).items()}
+    w["biases"] = None
+    print(f"  MHA: batch {batch}, seq {seq}, d_model {d_model}, {heads} heads", file=sys.stderr)
+
+    def batched() -> object:
+        return mha.multi_head_attention(x, x, num_heads=heads, **w)
+
+    def loop() -> object:
+        return mha.multi_head_attention_loop(x, x, num_heads=heads, **w)
+
+    xt = torch.from_numpy(x)
+    wt = {k: torch.from_numpy(v) for k, v in w.items() if v is not None}
+
+    def sdpa() -> object:
+        with torch.inference_mode():
+            return mha.multi_head_attention_sdpa_torch(xt, xt, num_heads=heads, **wt)
+
+    batched()  # warm-up
+    t_batched = best_of(batched, repeats)
+    t_loop = best_of(loop, repeats)
+    t_sdpa = best_of(sdpa, repeats)
+    case = f"B={batch}, T={seq}, d={d_model}, h={heads}"
+    return [
+        ("MHA NumPy: batched vs per-head loop", case, t_batched, t_loop, "report"),
+        ("MHA: torch SDPA vs NumPy batched", case, t_sdpa, t_batched, "report"),
+    ]
+
+
+def seconds(t: float) -> str:
+    return f"{t:.2f} s" if t >= 1 else f"{t * 1e3:.1f} ms"
+
+
+def table(rows: list[Row]) -> str:
+    head = f"| {'benchmark':<38} | {'case':<30} | {'ours':>9} | {'baseline':>9} | {'speed-up':>8} | {'target':<7} |"
+    rule = "|" + "|".join("-" * (len(c)) for c in head.split("|")[1:-1]) + "|"
+    lines = [head, rule]
+    for name, case, ours, base, target in rows:
+        speed_up = f"{base / ours:.1f}x"
+        lines.append(
+            f"| {name:<38} | {case:<30} | {seconds(ours):>9} | {seconds(base):>9} | {speed_up:>8} | {target:<7} |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes: a smoke run of a few seconds")
+    args = parser.parse_args()
+    print(
+        f"Measuring on {platform.processor() or platform.machine()}, Python {platform.python_version()}, "
+        f"NumPy {np.__version__}, torch {torch.__version__} ...",
+        file=sys.stderr,
+    )
+    if args.quick:
+        rows = bench_bpe(50_000, 100) + bench_kv([64, 128], 1) + bench_mha(2, 64, 64, 4, 3)
+    else:
+        rows = bench_bpe(1_000_000, 2000) + bench_kv([256, 512, 1024], 2) + bench_mha(8, 256, 512, 8, 5)
+    print(table(rows))
+    kv = [r for r in rows if r[0].startswith("KV")]
+    ratios = [base / ours for _, _, ours, base, _ in kv]
+    growing = all(a < b for a, b in pairwise(ratios))
+    shown = ", ".join(f"{r:.1f}x" for r in ratios)
+    print(f"\nKV-cache speed-up grows with length: {'yes' if growing else 'no'} ({shown})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
