@@ -39,6 +39,12 @@ CATALOG: tuple[Concept, ...] = (
         "Queries look up keys by similarity and average the values; why scores are divided by sqrt(d_k).",
     ),
     Concept(
+        "multi_head_attention",
+        "Multi-head attention",
+        1,
+        "Split d_model into h heads, attend in each, concatenate and project: 4d^2+4d parameters.",
+    ),
+    Concept(
         "positional_encoding",
         "Positional encoding",
         1,
