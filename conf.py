@@ -81,6 +81,8 @@ plot_working_directory = str(ROOT)
 
 html_theme = "sphinx_book_theme"
 html_title = "Interview concepts"
+html_static_path = ["docs/_static"]
+html_css_files = ["site.css"]
 html_theme_options = {
     "show_toc_level": 2,
     "use_download_button": False,

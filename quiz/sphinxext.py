@@ -234,6 +234,10 @@ class CatalogDirective(SphinxDirective):
                 lines += [f":::{{grid-item-card}} {c.title}", f":link: concept-{c.slug}", ":link-type: ref", ""]
                 lines += [c.summary, "", f"`python -m quiz {c.slug}`", ":::", ""]
             lines += ["::::", ""]
+        # The sidebar follows the catalog's reading order, not the file names.
+        lines += ["```{toctree}", ":hidden:", ":caption: Concepts", ""]
+        lines += [f"concepts/{c.slug}" for c in CATALOG]
+        lines += ["```", ""]
         holder = nodes.section()
         self.state.nested_parse(StringList(lines, source="catalog"), self.content_offset, holder, match_titles=True)
         return list(holder.children)
