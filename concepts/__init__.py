@@ -45,6 +45,12 @@ CATALOG: tuple[Concept, ...] = (
         "Split d_model into h heads, attend in each, concatenate and project: 4d^2+4d parameters.",
     ),
     Concept(
+        "kv_cache",
+        "KV cache",
+        1,
+        "Keep past keys and values so each decode step feeds one token: exact by causality, 2·L·h_kv·d·bytes a token.",
+    ),
+    Concept(
         "positional_encoding",
         "Positional encoding",
         1,
