@@ -76,8 +76,9 @@ _GROUP = r"\{([^{}]*)\}"
 
 
 def _script(body: str, marks: str) -> str:
+    """``x^{2i/d}`` reads x^(2i/d); ``d_{model}`` and ``R^{64}`` need no parentheses."""
     body = body.strip()
-    return marks + (body if len(body) == 1 else f"({body})")
+    return marks + (body if re.fullmatch(r"[\w.]+", body) else f"({body})")
 
 
 def _math(tex: str) -> str:
@@ -110,6 +111,8 @@ def plain(text: str) -> str:
     'Divide by √d_k so that qᵀk has variance 1.'
     >>> plain(r"$$\\mathrm{softmax}\\left(\\frac{QK^\\top}{\\sqrt{d_k}}\\right)V$$")
     'softmax(QKᵀ/√d_k)V'
+    >>> plain(r"$q \in \mathbb{R}^{64}$, $d_{\text{model}}$, $10000^{2i/d}$")
+    'q ∈ ℝ^64, d_model, 10000^(2i/d)'
     >>> plain("Use `torch.nn.LayerNorm`, **not** BatchNorm.")
     'Use torch.nn.LayerNorm, not BatchNorm.'
     """
