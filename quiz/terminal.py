@@ -111,7 +111,7 @@ def plain(text: str) -> str:
     'Divide by √d_k so that qᵀk has variance 1.'
     >>> plain(r"$$\\mathrm{softmax}\\left(\\frac{QK^\\top}{\\sqrt{d_k}}\\right)V$$")
     'softmax(QKᵀ/√d_k)V'
-    >>> plain(r"$q \in \mathbb{R}^{64}$, $d_{\text{model}}$, $10000^{2i/d}$")
+    >>> plain(r"$q \\in \\mathbb{R}^{64}$, $d_{\\text{model}}$, $10000^{2i/d}$")
     'q ∈ ℝ^64, d_model, 10000^(2i/d)'
     >>> plain("Use `torch.nn.LayerNorm`, **not** BatchNorm.")
     'Use torch.nn.LayerNorm, not BatchNorm.'
