@@ -63,6 +63,12 @@ CATALOG: tuple[Concept, ...] = (
         "Byte-level BPE trained with incremental pair counts, WordPiece, Unigram; why token count is cost.",
     ),
     Concept(
+        "normalization",
+        "LayerNorm and RMSNorm",
+        1,
+        "Normalise each token's features (LayerNorm centres and scales, RMSNorm only scales); Pre-LN vs Post-LN.",
+    ),
+    Concept(
         "batch_norm",
         "Batch normalization",
         1,

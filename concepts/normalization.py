@@ -1,0 +1,323 @@
+"""LayerNorm and RMSNorm: rescale each token's features, and where the norm sits in a residual block.
+
+Follows Ba et al. (2016, "Layer Normalization"), Zhang and Sennrich (2019, "Root Mean Square
+Layer Normalization") with PyTorch's ``F.layer_norm`` / ``F.rms_norm`` conventions (biased
+variance, eps inside the square root), and Xiong et al. (2020, "On Layer Normalization in
+the Transformer Architecture") for Pre-LN vs Post-LN. Leaves out BatchNorm (its own page),
+GroupNorm, fused kernels and attention sublayers (the residual stack uses an MLP).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    import torch
+
+__all__ = [
+    "build_stack",
+    "layer_grad_norms",
+    "layer_norm",
+    "layer_norm_backward",
+    "layer_norm_torch",
+    "qk_norm_scores",
+    "residual_block_torch",
+    "rms_norm",
+    "rms_norm_torch",
+    "stack_forward",
+]
+
+
+def _check(x_shape: tuple, normalized_shape: int | Sequence[int], eps: float | None, **params) -> tuple:
+    """Validate the shapes; return ``normalized_shape`` as a tuple and the axes it covers."""
+    shape = (int(normalized_shape),) if np.ndim(normalized_shape) == 0 else tuple(int(n) for n in normalized_shape)
+    if not shape or min(shape) < 1:
+        raise ValueError(f"normalized_shape must be non-empty positive sizes; got {normalized_shape!r}")
+    want = "(..., " + ", ".join(map(str, shape)) + ")"
+    if tuple(x_shape[len(x_shape) - len(shape) :]) != shape or len(x_shape) < len(shape):
+        raise ValueError(f"x must have shape {want} to match normalized_shape; got {tuple(x_shape)}")
+    for name, p in params.items():
+        if p is not None and tuple(p.shape) != shape:
+            raise ValueError(f"{name} must have shape normalized_shape {shape}; got {tuple(p.shape)}")
+    if eps is not None and not eps >= 0:
+        raise ValueError(f"eps must be non-negative; got {eps!r}")
+    return shape, tuple(range(-len(shape), 0))
+
+
+def layer_norm(
+    x: np.ndarray,
+    normalized_shape: int | Sequence[int],
+    weight: np.ndarray | None = None,
+    bias: np.ndarray | None = None,
+    *,
+    eps: float = 1e-5,
+) -> np.ndarray:
+    """LayerNorm over the trailing ``normalized_shape`` dims of ``x``, as ``F.layer_norm``.
+
+    Each token is centred and scaled by its own mean and *biased* variance (divide by N),
+    never by statistics of the batch; then the elementwise affine ``weight``, ``bias``.
+
+    :param x: input of shape ``(..., *normalized_shape)``, e.g. ``(batch, seq, d_model)``.
+    :param normalized_shape: the trailing dims to normalise over, an int or a tuple.
+    :param weight: gain gamma of shape ``normalized_shape``; ones when omitted.
+    :param bias: shift beta of shape ``normalized_shape``; zeros when omitted.
+    :param eps: added to the variance inside the square root (PyTorch's default 1e-5).
+    :returns: array of the shape of ``x``.
+    :raises ValueError: when the trailing dims of ``x``, ``weight`` or ``bias`` do not
+        match ``normalized_shape``, or ``eps`` is negative.
+
+    >>> from concepts.normalization import layer_norm
+    >>> import numpy as np
+    >>> np.round(layer_norm(np.array([[1.0, 2.0, 3.0]]), 3, eps=0.0), 4).tolist()
+    [[-1.2247, 0.0, 1.2247]]
+    """
+    x = np.asarray(x, dtype=np.result_type(x, np.float32))
+    _, axes = _check(x.shape, normalized_shape, float(eps), weight=weight, bias=bias)
+    mu = x.mean(axis=axes, keepdims=True)  # mu = (1/N) sum_i x_i
+    var = ((x - mu) ** 2).mean(axis=axes, keepdims=True)  # sigma^2 = (1/N) sum_i (x_i - mu)^2
+    y = (x - mu) / np.sqrt(var + eps)  # x_hat = (x - mu) / sqrt(sigma^2 + eps)
+    if weight is not None:
+        y = y * weight  # gamma * x_hat
+    if bias is not None:
+        y = y + bias  # + beta
+    return y
+
+
+def layer_norm_backward(
+    grad_out: np.ndarray,
+    x: np.ndarray,
+    normalized_shape: int | Sequence[int],
+    weight: np.ndarray | None = None,
+    *,
+    eps: float = 1e-5,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Gradients of LayerNorm by hand: ``(dL/dx, dL/dweight, dL/dbias)`` given ``dL/dy``.
+
+    :param grad_out: upstream gradient ``dL/dy``, the shape of ``x``.
+    :param x: the forward input, shape ``(..., *normalized_shape)``.
+    :param normalized_shape: as in ``layer_norm``.
+    :param weight: the gain used in the forward pass; ones when omitted.
+    :param eps: as in ``layer_norm``.
+    :returns: ``dx`` (shape of ``x``), ``dweight`` and ``dbias`` (shape ``normalized_shape``).
+    :raises ValueError: on the shape mismatches ``layer_norm`` rejects, or when
+        ``grad_out`` and ``x`` differ in shape.
+
+    >>> from concepts.normalization import layer_norm_backward
+    >>> import numpy as np
+    >>> dx, dw, db = layer_norm_backward(np.ones((1, 3)), np.array([[1.0, 2.0, 3.0]]), 3)
+    >>> np.round(dx, 4).tolist(), np.round(db, 4).tolist()
+    ([[0.0, 0.0, 0.0]], [1.0, 1.0, 1.0])
+    """
+    x, grad_out = np.asarray(x, dtype=np.result_type(x, np.float32)), np.asarray(grad_out)
+    if grad_out.shape != x.shape:
+        raise ValueError(f"grad_out must have the shape of x {x.shape}; got {grad_out.shape}")
+    shape, axes = _check(x.shape, normalized_shape, float(eps), weight=weight)
+    n = int(np.prod(shape))
+    lead = tuple(range(x.ndim - len(shape)))
+    mu = x.mean(axis=axes, keepdims=True)
+    rstd = 1.0 / np.sqrt(((x - mu) ** 2).mean(axis=axes, keepdims=True) + eps)  # r = 1/sqrt(sigma^2 + eps)
+    x_hat = (x - mu) * rstd
+    g = grad_out if weight is None else grad_out * weight  # dL/dx_hat
+    # dL/dx = (r/N) (N g - sum(g) - x_hat sum(g x_hat)): subtract the parts along 1 and x_hat
+    dx = rstd / n * (n * g - g.sum(axis=axes, keepdims=True) - x_hat * (g * x_hat).sum(axis=axes, keepdims=True))
+    return dx, (grad_out * x_hat).sum(axis=lead), grad_out.sum(axis=lead)
+
+
+def rms_norm(
+    x: np.ndarray,
+    normalized_shape: int | Sequence[int],
+    weight: np.ndarray | None = None,
+    *,
+    eps: float | None = None,
+) -> np.ndarray:
+    """RMSNorm over the trailing ``normalized_shape`` dims, as ``F.rms_norm``: no centring, no bias.
+
+    :param x: input of shape ``(..., *normalized_shape)``.
+    :param normalized_shape: the trailing dims to normalise over.
+    :param weight: gain of shape ``normalized_shape``; ones when omitted.
+    :param eps: added to the mean square; ``None`` means machine epsilon of the input's
+        dtype (``np.finfo``), which is what ``nn.RMSNorm``'s default ``eps=None`` does.
+    :returns: array of the shape of ``x``.
+    :raises ValueError: as ``layer_norm``.
+
+    >>> from concepts.normalization import rms_norm
+    >>> import numpy as np
+    >>> np.round(rms_norm(np.array([[3.0, 4.0]]), 2, eps=0.0), 4).tolist()
+    [[0.8485, 1.1314]]
+    """
+    x = np.asarray(x, dtype=np.result_type(x, np.float32))
+    _, axes = _check(x.shape, normalized_shape, eps, weight=weight)
+    eps = float(np.finfo(x.dtype).eps) if eps is None else eps
+    y = x / np.sqrt((x**2).mean(axis=axes, keepdims=True) + eps)  # x / sqrt(mean(x^2) + eps)
+    return y if weight is None else y * weight
+
+
+def qk_norm_scores(q: np.ndarray, k: np.ndarray, *, eps: float = 1e-6) -> np.ndarray:
+    """Attention logits with QK-norm: RMSNorm on each query and key before ``q k^T / sqrt(d_k)``.
+
+    After the norm every query and key has length about ``sqrt(d_k)``, so no logit can
+    exceed ``sqrt(d_k)`` in size, however large the activations grow (learned gains omitted).
+
+    :param q: queries, shape ``(..., seq_q, d_k)``.
+    :param k: keys, shape ``(..., seq_k, d_k)``.
+    :param eps: RMSNorm's eps.
+    :returns: scores of shape ``(..., seq_q, seq_k)``.
+    :raises ValueError: when ``q`` or ``k`` has rank below 2 or their ``d_k`` differ.
+
+    >>> from concepts.normalization import qk_norm_scores
+    >>> import numpy as np
+    >>> round(float(qk_norm_scores(np.array([[1e3, 0.0]]), np.array([[1e3, 0.0]]), eps=0.0)[0, 0]), 4)
+    1.4142
+    """
+    q, k = np.asarray(q, dtype=float), np.asarray(k, dtype=float)
+    if q.ndim < 2 or k.ndim < 2 or q.shape[-1] != k.shape[-1]:
+        raise ValueError(f"q, k must have shapes (..., seq_q, d_k), (..., seq_k, d_k); got {q.shape}, {k.shape}")
+    d_k = q.shape[-1]
+    q_hat, k_hat = rms_norm(q, d_k, eps=eps), rms_norm(k, d_k, eps=eps)
+    return q_hat @ np.swapaxes(k_hat, -1, -2) / np.sqrt(d_k)  # (..., T_q, T_k)
+
+
+def layer_norm_torch(
+    x: torch.Tensor,
+    normalized_shape: int | Sequence[int],
+    weight: torch.Tensor | None = None,
+    bias: torch.Tensor | None = None,
+    *,
+    eps: float = 1e-5,
+) -> torch.Tensor:
+    """PyTorch mirror of ``layer_norm`` from tensor operations, so autograd derives its backward.
+
+    >>> from concepts.normalization import layer_norm_torch
+    >>> import torch
+    >>> torch.manual_seed(0) and None
+    >>> x = torch.randn(2, 3, dtype=torch.float64)
+    >>> bool(torch.allclose(layer_norm_torch(x, 3), torch.nn.functional.layer_norm(x, (3,))))
+    True
+    """
+    _, axes = _check(tuple(x.shape), normalized_shape, float(eps), weight=weight, bias=bias)
+    mu = x.mean(dim=axes, keepdim=True)
+    var = ((x - mu) ** 2).mean(dim=axes, keepdim=True)  # biased: divide by N, not N - 1
+    y = (x - mu) * (var + eps).rsqrt()  # x_hat = (x - mu) / sqrt(sigma^2 + eps)
+    y = y if weight is None else y * weight
+    return y if bias is None else y + bias
+
+
+def rms_norm_torch(
+    x: torch.Tensor,
+    normalized_shape: int | Sequence[int],
+    weight: torch.Tensor | None = None,
+    *,
+    eps: float | None = None,
+) -> torch.Tensor:
+    """PyTorch mirror of ``rms_norm``; ``eps=None`` means ``torch.finfo(x.dtype).eps``.
+
+    >>> from concepts.normalization import rms_norm_torch
+    >>> import torch
+    >>> round(float(rms_norm_torch(torch.tensor([[3.0, 4.0]]), 2, eps=0.0)[0, 1]), 4)
+    1.1314
+    """
+    import torch
+
+    _, axes = _check(tuple(x.shape), normalized_shape, eps, weight=weight)
+    eps = torch.finfo(x.dtype).eps if eps is None else eps
+    y = x * torch.rsqrt(x.pow(2).mean(dim=axes, keepdim=True) + eps)  # x / sqrt(mean(x^2) + eps)
+    return y if weight is None else y * weight
+
+
+def residual_block_torch(
+    x: torch.Tensor, sublayer: Callable, norm: Callable, *, norm_first: bool = True
+) -> torch.Tensor:
+    """One residual block: Pre-LN ``x + f(LN(x))`` or Post-LN ``LN(x + f(x))``.
+
+    :param x: the residual stream, shape ``(batch, seq, d_model)`` or ``(tokens, d_model)``.
+    :param sublayer: ``f``, e.g. an MLP or attention, mapping ``d_model`` to ``d_model``.
+    :param norm: the normalisation, e.g. ``nn.LayerNorm(d_model)``.
+    :param norm_first: True for Pre-LN (GPT-2, Llama), False for Post-LN (original Transformer).
+
+    >>> from concepts.normalization import residual_block_torch
+    >>> import torch
+    >>> x = torch.tensor([[1.0, 3.0]])
+    >>> residual_block_torch(x, lambda h: 0 * h, torch.nn.LayerNorm(2)).tolist()
+    [[1.0, 3.0]]
+    """
+    if norm_first:
+        return x + sublayer(norm(x))  # the stream itself is never normalised
+    return norm(x + sublayer(x))  # every block renormalises the stream
+
+
+def build_stack(n_layers: int, d_model: int, *, d_hidden: int | None = None, seed: int = 0) -> torch.nn.ModuleDict:
+    """``n_layers`` blocks of (LayerNorm, MLP) plus a final LayerNorm, Xavier-initialised as in Xiong et al.
+
+    The same weights run as Pre-LN or Post-LN (see ``stack_forward``), so the two differ
+    only in where the norm sits. The MLP is ``Linear(d, 4d) -> ReLU -> Linear(4d, d)``.
+
+    :raises ValueError: when ``n_layers``, ``d_model`` or ``d_hidden`` is not positive.
+
+    >>> from concepts.normalization import build_stack
+    >>> len(build_stack(3, 8)["blocks"])
+    3
+    """
+    import torch
+    from torch import nn
+
+    d_hidden = 4 * d_model if d_hidden is None else d_hidden
+    if min(n_layers, d_model, d_hidden) < 1:
+        raise ValueError(f"n_layers, d_model, d_hidden must be positive; got {n_layers}, {d_model}, {d_hidden}")
+    gen = torch.Generator().manual_seed(seed)
+    blocks = nn.ModuleList()
+    for _ in range(n_layers):
+        mlp = nn.Sequential(nn.Linear(d_model, d_hidden), nn.ReLU(), nn.Linear(d_hidden, d_model))
+        for lin in (mlp[0], mlp[2]):
+            nn.init.xavier_uniform_(lin.weight, generator=gen)
+            nn.init.zeros_(lin.bias)
+        blocks.append(nn.ModuleDict({"norm": nn.LayerNorm(d_model), "mlp": mlp}))
+    return nn.ModuleDict({"blocks": blocks, "final_norm": nn.LayerNorm(d_model)}).double()
+
+
+def stack_forward(stack: torch.nn.ModuleDict, x: torch.Tensor, *, norm_first: bool = True) -> torch.Tensor:
+    """Run a ``build_stack`` stack on ``x`` of shape ``(..., d_model)``; Pre-LN adds the final norm.
+
+    >>> from concepts.normalization import build_stack, stack_forward
+    >>> import torch
+    >>> y = stack_forward(build_stack(2, 4), torch.randn(3, 4, dtype=torch.float64), norm_first=False)
+    >>> tuple(y.shape)
+    (3, 4)
+    """
+    for block in stack["blocks"]:
+        x = residual_block_torch(x, block["mlp"], block["norm"], norm_first=norm_first)
+    return stack["final_norm"](x) if norm_first else x  # GPT-2's ln_f; Post-LN already ends in a norm
+
+
+def layer_grad_norms(
+    stack: torch.nn.ModuleDict, x: torch.Tensor, target: torch.Tensor, *, norm_first: bool = True
+) -> np.ndarray:
+    """Gradient norm of each block's MLP parameters at the current (e.g. initial) weights.
+
+    :param stack: a stack from ``build_stack``.
+    :param x: input of shape ``(..., d_model)``.
+    :param target: regression target of the shape of ``x``; the loss is
+        ``0.5 * mean_t ||y_t - target_t||^2`` over tokens ``t``.
+    :param norm_first: Pre-LN (True) or Post-LN (False).
+    :returns: array of shape ``(n_layers,)``, first block first.
+    :raises ValueError: when ``target`` and ``x`` differ in shape.
+
+    >>> from concepts.normalization import build_stack, layer_grad_norms
+    >>> import torch
+    >>> torch.manual_seed(0) and None
+    >>> x, t = torch.randn(2, 16, 8, dtype=torch.float64)
+    >>> layer_grad_norms(build_stack(4, 8), x, t).shape
+    (4,)
+    """
+    if target.shape != x.shape:
+        raise ValueError(f"target must have the shape of x {tuple(x.shape)}; got {tuple(target.shape)}")
+    stack.zero_grad()
+    y = stack_forward(stack, x, norm_first=norm_first)
+    (0.5 * (y - target).pow(2).sum(-1).mean()).backward()  # L = 0.5 mean_t ||y_t - target_t||^2
+    norms = []
+    for block in stack["blocks"]:
+        sq = sum(p.grad.pow(2).sum() for p in block["mlp"].parameters())
+        norms.append(float(sq) ** 0.5)  # ||dL/dtheta_l||_F over block l's MLP
+    return np.array(norms)
