@@ -59,6 +59,12 @@ autodoc2_module_all_regexes = [r"concepts\..*"]
 # Docstrings are reStructuredText with :param: field lists (STYLE.md), whatever the pages use.
 autodoc2_docstring_parser_regexes = [(r".*", "rst")]
 
+# -- MathJax (served from the site by sphinx-mathjax-offline) -----------------------------
+
+# Keep formulas out of the Tab order: a keyboard user answering a quiz should move from an
+# option to the Check button, not through every formula in the option labels.
+mathjax3_config = {"options": {"menuOptions": {"settings": {"inTabOrder": False}}}}
+
 # -- Doctest -------------------------------------------------------------------------------
 
 doctest_global_setup = """
@@ -90,6 +96,8 @@ html_theme_options = {
     "home_page_in_toc": True,
     "navigation_with_keys": False,
 }
+# The theme reads the colour mode from here; left empty it logs a console error on every page.
+html_context = {"default_mode": "auto"}
 html_last_updated_fmt = None
 html_copy_source = False
 copybutton_prompt_text = r">>> |\.\.\. |\$ "
