@@ -10,13 +10,12 @@ import functools
 import http.server
 import os
 import shutil
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from support import sphinx_html
 
 ROOT = Path(__file__).resolve().parents[2]
 BUILD = ROOT / "docs" / "_build" / "browser"
@@ -40,28 +39,7 @@ def chromium_path() -> str | None:
 
 
 def build(src: Path, out: Path, conf: Path = ROOT) -> None:
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "sphinx",
-            "-b",
-            "html",
-            "-c",
-            str(conf),
-            "-nW",
-            "--keep-going",
-            "-q",
-            "-d",
-            str(out.parent / f".doctrees-{out.name}"),
-            str(src),
-            str(out),
-        ],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=1800,
-    )
+    result = sphinx_html(src, out, conf=conf)
     assert result.returncode == 0, f"the site does not build:\n{result.stderr[-4000:]}"
 
 

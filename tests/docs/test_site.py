@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
+from support import sphinx_html
 
 from concepts import CATALOG, slugs
 from quiz.bank import load_bank
@@ -18,36 +18,10 @@ ROOT = Path(__file__).resolve().parents[2]
 EVIL = "<img src=x onerror=alert(1)>"
 
 
-def sphinx(src: Path, out: Path, *extra: str, conf: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "sphinx",
-            "-b",
-            "html",
-            "-c",
-            str(conf),
-            "-nW",
-            "--keep-going",
-            "-q",
-            "-d",
-            str(out / ".doctrees"),
-            *extra,
-            str(src),
-            str(out),
-        ],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=1200,
-    )
-
-
 @pytest.fixture(scope="session")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("site")
-    result = sphinx(ROOT / "docs", out)
+    result = sphinx_html(ROOT / "docs", out)
     assert result.returncode == 0, f"the site does not build cleanly:\n{result.stderr[-4000:]}"
     return out
 
@@ -136,7 +110,7 @@ def mini_project(tmp_path: Path, sample):
             f"# Sample\n\n## The math\n\nText.\n\n## Intuition\n\n```{{quiz-interview}} {path}\n```\n\n"
             f"```{{quiz-questions}} {path}\n```\n"
         )
-        return sphinx(src, tmp_path / "out", conf=conf)
+        return sphinx_html(src, tmp_path / "out", conf=conf)
 
     return make
 

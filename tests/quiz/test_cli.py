@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -11,23 +10,12 @@ import time
 from pathlib import Path
 
 import pytest
+from support import run_quiz as quiz
 
 from quiz.bank import available, load_bank
 from quiz.runner import EndOfAnswers, Session, display_order, run_quiz
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def quiz(*args: str, stdin: str | None = "", env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "quiz", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env={**os.environ, **(env or {})},
-        timeout=60,
-    )
 
 
 def right_answers(bank: dict, seed: str) -> list[str]:

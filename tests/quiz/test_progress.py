@@ -15,24 +15,13 @@ from pathlib import Path
 
 import fsrs
 import pytest
+from support import run_quiz as quiz
 
 from quiz.progress import LEECH_FAILURES, ProgressError, Store, card_id, rating_for
 from quiz.runner import display_order
 
 ROOT = Path(__file__).resolve().parents[2]
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
-
-
-def quiz(*args: str, stdin: str = "", env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "quiz", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env={**os.environ, **(env or {})},
-        timeout=60,
-    )
 
 
 def letter(q: dict, option_id: str, seed: str = "0") -> str:
