@@ -45,6 +45,12 @@ CATALOG: tuple[Concept, ...] = (
         "Split d_model into h heads, attend in each, concatenate and project: 4d^2+4d parameters.",
     ),
     Concept(
+        "grouped_query_attention",
+        "MQA and GQA",
+        1,
+        "Query heads share key/value heads in groups: the KV cache shrinks by h/g; MHA checkpoints mean-pool.",
+    ),
+    Concept(
         "kv_cache",
         "KV cache",
         1,
@@ -73,6 +79,12 @@ CATALOG: tuple[Concept, ...] = (
         "Batch normalization",
         1,
         "Normalise by batch statistics in training and running statistics at inference; fold into the layer before.",
+    ),
+    Concept(
+        "decoding",
+        "Greedy and beam search",
+        1,
+        "Greedy vs beam search with length normalisation; n-gram blocking and repetition penalty; when beams help.",
     ),
     Concept(
         "pca",
