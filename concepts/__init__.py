@@ -69,6 +69,12 @@ CATALOG: tuple[Concept, ...] = (
         "Byte-level BPE trained with incremental pair counts, WordPiece, Unigram; why token count is cost.",
     ),
     Concept(
+        "masking",
+        "Masking",
+        1,
+        "Padding, causal, combined and prefix-LM masks; -inf vs finite fills; fully masked rows; BERT's 80/10/10.",
+    ),
+    Concept(
         "normalization",
         "LayerNorm and RMSNorm",
         1,
