@@ -93,6 +93,12 @@ CATALOG: tuple[Concept, ...] = (
         "Greedy vs beam search with length normalisation; n-gram blocking and repetition penalty; when beams help.",
     ),
     Concept(
+        "sampling",
+        "Temperature, top-k, top-p",
+        1,
+        "Temperature reshapes, top-k / nucleus / min-p cut the tail (order matters), then draw exactly.",
+    ),
+    Concept(
         "pca",
         "Principal component analysis",
         6,
