@@ -8,7 +8,9 @@ editor or a terminal can jump to it.
 from __future__ import annotations
 
 import difflib
+import hashlib
 import json
+import os
 import re
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
@@ -71,17 +73,53 @@ def _validator() -> Any:
     return jsonschema.Draft202012Validator(schema)
 
 
-def _read_json(path: Path) -> Any:
+def _read_text(path: Path) -> str:
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except OSError as exc:
         raise BankError(f"{_display(path)}: cannot read: {exc.strerror}") from None
     except UnicodeDecodeError:
         raise BankError(f"{_display(path)}: not UTF-8 text") from None
+
+
+def _parse(text: str, path: Path) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise BankError(f"{_display(path)}: line {exc.lineno}, column {exc.colno}: invalid JSON: {exc.msg}") from None
+
+
+def _read_json(path: Path) -> Any:
+    return _parse(_read_text(path), path)
+
+
+# Importing jsonschema costs more than the rest of start-up together, so a bank that passed
+# the schema once is remembered by the hash of its bytes and of the schema's: an unchanged
+# bank skips the import, and any edit to either is validated again.
+def _valid_cache() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "interview-concepts" / "schema-valid-banks.txt"
+
+
+def _fingerprint(text: str) -> str:
+    return hashlib.sha256(SCHEMA_PATH.read_bytes() + b"\0" + text.encode("utf-8")).hexdigest()
+
+
+def _known_valid(fingerprint: str) -> bool:
+    try:
+        return fingerprint in _valid_cache().read_text(encoding="ascii").split()
+    except (OSError, UnicodeDecodeError):
+        return False
+
+
+def _remember_valid(fingerprint: str) -> None:
+    try:
+        path = _valid_cache()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a", encoding="ascii") as f:
+            f.write(fingerprint + "\n")
+    except OSError:
+        pass  # a read-only home only costs the next start-up the schema import
 
 
 def _schema_problems(data: Any) -> Iterator[tuple[str, str]]:
@@ -141,9 +179,13 @@ def check_rules(bank: dict[str, Any], stem: str | None = None) -> Iterator[tuple
 def load_bank(name: str | Path) -> dict[str, Any]:
     """Load a bank by slug or path, raising :class:`BankError` on the first problem."""
     path = name if isinstance(name, Path) else bank_path(name)
-    data = _read_json(path)
-    for json_path, message in _schema_problems(data):
-        raise BankError(f"{_display(path)}: {json_path}: {message}")
+    text = _read_text(path)
+    data = _parse(text, path)
+    fingerprint = _fingerprint(text)
+    if not _known_valid(fingerprint):
+        for json_path, message in _schema_problems(data):
+            raise BankError(f"{_display(path)}: {json_path}: {message}")
+        _remember_valid(fingerprint)
     for json_path, message in check_rules(data, path.stem):
         raise BankError(f"{_display(path)}: {json_path}: {message}")
     return data

@@ -13,11 +13,13 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from itertools import zip_longest
 from pathlib import Path
-from typing import IO, Any, NoReturn
+from typing import IO, TYPE_CHECKING, Any, NoReturn
 
 from quiz.bank import BANK_DIR, BankError, available, bank_path, load_bank, validate_files
-from quiz.progress import Store
 from quiz.runner import EndOfAnswers, Item, Outcome, QuizResult, Session, run_items, run_quiz
+
+if TYPE_CHECKING:  # the store (and fsrs) load only when answers are saved
+    from quiz.progress import Store
 
 __all__ = ["main"]
 
@@ -164,7 +166,7 @@ class _Progress:
     """Opens the store only when answers are to be saved; the clock for scheduling."""
 
     def __init__(self, args: argparse.Namespace) -> None:
-        from quiz.progress import ProgressError, default_db_path
+        from quiz.progress import ProgressError, Store, default_db_path
 
         self.fixed_now: datetime | None = args.now
         self.store = None

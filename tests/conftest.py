@@ -95,9 +95,10 @@ SAMPLE: dict[str, Any] = {
 
 @pytest.fixture(autouse=True)
 def private_progress(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Every test (and every process it starts) records progress in its own file, never the user's."""
+    """Every test (and every process it starts) keeps progress and caches in its own folder, never the user's."""
     path = tmp_path_factory.mktemp("progress") / "progress.sqlite3"
     monkeypatch.setenv("INTERVIEW_CONCEPTS_DB", str(path))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(path.parent / "cache"))
     return path
 
 

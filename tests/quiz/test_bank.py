@@ -136,3 +136,27 @@ def test_page_ids_reads_headings_and_targets_but_not_code(tmp_path) -> None:
         "```python\n## not a heading\n```\n"
     )
     assert page_ids(page) == {"concept-batch-norm", "batch-norm", "the-math", "bn-fold", "folding"}
+
+
+def test_a_bank_valid_once_skips_the_schema_import_until_it_changes(sample, write_bank) -> None:
+    """The start-up cache: keyed by content, so an edited bank is validated again."""
+    import subprocess
+    import sys
+
+    path = write_bank(sample)
+    code = (
+        "import sys\nfrom quiz.bank import load_bank\nfrom pathlib import Path\n"
+        f"load_bank(Path({str(path)!r}))\nprint('jsonschema' in sys.modules)\n"
+    )
+
+    def loads_schema() -> bool:
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+        assert out.returncode == 0, out.stderr
+        return out.stdout.strip() == "True"
+
+    assert loads_schema() is True  # first sight: validated
+    assert loads_schema() is False  # unchanged: remembered
+    del sample["questions"][0]["options"][0]["explain"]
+    broken = write_bank(sample)
+    with pytest.raises(BankError, match=r"\$\.questions\[0\]\.options\[0\]: 'explain' is a required property"):
+        load_bank(broken)
