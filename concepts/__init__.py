@@ -69,6 +69,12 @@ CATALOG: tuple[Concept, ...] = (
         "Byte-level BPE trained with incremental pair counts, WordPiece, Unigram; why token count is cost.",
     ),
     Concept(
+        "feed_forward",
+        "Feed-forward networks and activations",
+        1,
+        "Position-wise FFN; ReLU, GELU (exact vs tanh), SiLU, SwiGLU at 8/3 d: why Llama-7B's FFN is 11008 wide.",
+    ),
+    Concept(
         "masking",
         "Masking",
         1,
