@@ -93,6 +93,12 @@ CATALOG: tuple[Concept, ...] = (
         "Normalise by batch statistics in training and running statistics at inference; fold into the layer before.",
     ),
     Concept(
+        "transformer",
+        "The Transformer",
+        1,
+        "Encoder and decoder layers, post-LN (the paper) vs pre-LN, label smoothing, warm-up, the base model's size.",
+    ),
+    Concept(
         "decoding",
         "Greedy and beam search",
         1,
