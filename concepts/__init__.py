@@ -69,6 +69,12 @@ CATALOG: tuple[Concept, ...] = (
         "Byte-level BPE trained with incremental pair counts, WordPiece, Unigram; why token count is cost.",
     ),
     Concept(
+        "embeddings",
+        "Embeddings",
+        1,
+        "Token ids to dense vectors: lookup as one-hot product, word2vec SGNS, GloVe, cosine, tying, anisotropy.",
+    ),
+    Concept(
         "feed_forward",
         "Feed-forward networks and activations",
         1,
