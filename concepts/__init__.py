@@ -117,6 +117,12 @@ CATALOG: tuple[Concept, ...] = (
         "Temperature reshapes, top-k / nucleus / min-p cut the tail (order matters), then draw exactly.",
     ),
     Concept(
+        "rnn",
+        "Why transformers replaced RNNs",
+        1,
+        "Elman RNN and LSTM vs nn.RNN, backprop through time, vanishing gradients measured, O(n) path length.",
+    ),
+    Concept(
         "pca",
         "Principal component analysis",
         6,
