@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -120,15 +121,22 @@ def test_ctrl_c_prints_partial_score(sample, write_bank) -> None:
         stderr=subprocess.PIPE,
         text=True,
         cwd=ROOT,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        # A shell that starts a job in the background sets SIGINT to "ignore", and Python
+        # then installs no Ctrl-C handler: give the child the default a terminal gives.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     assert proc.stdin is not None and proc.stdout is not None
     proc.stdin.write(right_answers(sample, "0")[0] + "\n")
     proc.stdin.flush()
-    time.sleep(1.0)  # the runner is now waiting for the second answer
+    seen, deadline = "", time.monotonic() + 30
+    while "Question 2 of 4" not in seen and time.monotonic() < deadline:
+        seen += proc.stdout.readline()
+    time.sleep(0.2)  # the runner prints the question, then waits at the prompt
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=30)
-    assert proc.returncode == 130
-    assert "Score: 1 of 1 answered (100%); stopped after 1 of 4 questions" in out
+    assert proc.returncode == 130, err
+    assert "Score: 1 of 1 answered (100%); stopped after 1 of 4 questions" in seen + out
     assert "Traceback" not in err
 
 
