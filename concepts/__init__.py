@@ -105,6 +105,12 @@ CATALOG: tuple[Concept, ...] = (
         "Encoder and decoder layers, post-LN (the paper) vs pre-LN, label smoothing, warm-up, the base model's size.",
     ),
     Concept(
+        "architectures",
+        "Encoder, decoder, encoder-decoder",
+        1,
+        "Bidirectional, causal and prefix-LM masks, cross-attention; which tasks each suits, and why decoders won.",
+    ),
+    Concept(
         "decoding",
         "Greedy and beam search",
         1,
