@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -47,3 +48,26 @@ def sphinx_html(src: Path, out: Path, *, conf: Path = ROOT) -> subprocess.Comple
         cwd=ROOT,
         timeout=1800,
     )
+
+
+def bank_tolerance(question: dict, value: float) -> float:
+    """The tolerance the quiz itself grants for ``question`` (its abs_tol or rel_tol)."""
+    return max(question.get("abs_tol", 0.0), question.get("rel_tol", 0.0) * abs(value))
+
+
+def check_numeric_keys(slug: str, computed: dict[str, float], tolerance) -> dict[str, dict]:
+    """Every numeric question of a bank has a value computed from the package, and its key agrees.
+
+    ``tolerance(question, value)`` says how close the key must be; returns the numeric
+    questions by id, for checks of a file's own.
+    """
+    bank = json.loads((ROOT / "quiz" / "banks" / f"{slug}.json").read_text(encoding="utf-8"))
+    numeric = {q["id"]: q for q in bank["questions"] if q["type"] == "numeric"}
+    assert set(numeric) == set(computed), "every numeric question needs a computed answer here"
+    for qid, value in computed.items():
+        assert abs(numeric[qid]["answer"] - value) <= tolerance(numeric[qid], value), (
+            qid,
+            numeric[qid]["answer"],
+            value,
+        )
+    return numeric

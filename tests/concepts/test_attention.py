@@ -9,7 +9,6 @@ same checks can grade a learner's solution.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable
 from pathlib import Path
@@ -18,6 +17,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from support import check_numeric_keys
 from torch.nn.attention.bias import causal_lower_right, causal_upper_left
 
 from concepts.attention import (
@@ -455,10 +455,6 @@ def computed_answers() -> dict[str, float]:
 
 
 def test_bank_numeric_answers_are_right() -> None:
-    bank = json.loads(BANK.read_text(encoding="utf-8"))
-    numeric = {q["id"]: q for q in bank["questions"] if q["type"] == "numeric"}
-    computed = computed_answers()
-    assert set(numeric) == set(computed), "every numeric question needs a computed answer here"
-    for qid, value in computed.items():
-        tol = 0.03 * value if qid == "attention.score-variance" else 1e-4
-        assert abs(numeric[qid]["answer"] - value) <= tol, (qid, numeric[qid]["answer"], value)
+    check_numeric_keys(
+        "attention", computed_answers(), lambda q, v: 0.03 * v if q["id"] == "attention.score-variance" else 1e-4
+    )

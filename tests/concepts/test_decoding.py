@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 import itertools
-import json
 import math
 from collections.abc import Callable
 from pathlib import Path
@@ -19,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from support import check_numeric_keys
 
 from concepts.decoding import (
     apply_repetition_penalty,
@@ -471,12 +471,7 @@ def computed_answers() -> dict[str, float]:
 
 
 def test_bank_numeric_answers_are_right() -> None:
-    bank = json.loads(BANK.read_text(encoding="utf-8"))
-    numeric = {q["id"]: q for q in bank["questions"] if q["type"] == "numeric"}
-    computed = computed_answers()
-    assert set(numeric) == set(computed), "every numeric question needs a computed answer here"
-    for qid, value in computed.items():
-        assert abs(numeric[qid]["answer"] - value) <= 1e-4 * max(1.0, abs(value)), (qid, numeric[qid]["answer"], value)
+    check_numeric_keys("decoding", computed_answers(), lambda q, v: 1e-4 * max(1.0, abs(v)))
 
 
 def test_exhaustive_count_formula() -> None:

@@ -10,7 +10,6 @@ solution.
 from __future__ import annotations
 
 import inspect
-import json
 import math
 from collections.abc import Callable
 from pathlib import Path
@@ -21,6 +20,7 @@ import torch
 import torch.nn.functional as F
 from scipy.optimize import minimize_scalar
 from sklearn.metrics.pairwise import cosine_similarity as sk_cosine
+from support import bank_tolerance, check_numeric_keys
 
 from concepts.embeddings import (
     TOY_CORPUS,
@@ -628,14 +628,7 @@ def computed_answers() -> dict[str, float]:
 
 
 def test_bank_numeric_answers_are_right() -> None:
-    bank = json.loads(BANK.read_text(encoding="utf-8"))
-    numeric = {q["id"]: q for q in bank["questions"] if q["type"] == "numeric"}
-    computed = computed_answers()
-    assert set(numeric) == set(computed), "every numeric question needs a computed answer here"
-    for qid, value in computed.items():
-        q = numeric[qid]
-        tol = max(q.get("abs_tol", 0.0), q.get("rel_tol", 0.0) * abs(value))
-        assert abs(q["answer"] - value) <= tol, (qid, q["answer"], value)
+    check_numeric_keys("embeddings", computed_answers(), bank_tolerance)
 
 
 # ---------------------------------------------------------------- library behaviours the page and bank state

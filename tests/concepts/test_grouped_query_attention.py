@@ -11,7 +11,6 @@ parameter formulas.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable
 from pathlib import Path
@@ -20,6 +19,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from support import check_numeric_keys
 
 from concepts.attention import scaled_dot_product_attention
 from concepts.grouped_query_attention import (
@@ -540,12 +540,7 @@ def computed_answers() -> dict[str, float]:
 
 
 def test_bank_numeric_answers_are_right() -> None:
-    bank = json.loads(BANK.read_text(encoding="utf-8"))
-    numeric = {q["id"]: q for q in bank["questions"] if q["type"] == "numeric"}
-    computed = computed_answers()
-    assert set(numeric) == set(computed), "every numeric question needs a computed answer here"
-    for qid, value in computed.items():
-        assert abs(numeric[qid]["answer"] - value) <= 1e-6 * max(1.0, abs(value)), (qid, numeric[qid]["answer"], value)
+    check_numeric_keys("grouped_query_attention", computed_answers(), lambda q, v: 1e-6 * max(1.0, abs(v)))
 
 
 def test_sdpa_refuses_heads_that_do_not_divide() -> None:

@@ -11,7 +11,6 @@ under test (a mask builder with the signature of ``batch_attention_mask``, or of
 from __future__ import annotations
 
 import inspect
-import json
 import math
 from collections.abc import Callable
 from pathlib import Path
@@ -20,6 +19,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from support import check_numeric_keys
 
 from concepts.attention import causal_mask, scaled_dot_product_attention
 from concepts.masking import (
@@ -530,12 +530,7 @@ def computed_answers() -> dict[str, float]:
 
 
 def test_bank_numeric_answers_are_right() -> None:
-    bank = json.loads(BANK.read_text(encoding="utf-8"))
-    numeric = {q["id"]: q for q in bank["questions"] if q["type"] == "numeric"}
-    computed = computed_answers()
-    assert set(numeric) == set(computed), "every numeric question needs a computed answer here"
-    for qid, value in computed.items():
-        assert abs(numeric[qid]["answer"] - value) <= 1e-6, (qid, numeric[qid]["answer"], value)
+    check_numeric_keys("masking", computed_answers(), lambda q, v: 1e-6)
 
 
 def test_expected_mlm_counts_match_a_simulation() -> None:

@@ -8,7 +8,6 @@ the implementation under test (a function with the signature of the one in
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable
 from pathlib import Path
@@ -17,6 +16,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from support import bank_tolerance, check_numeric_keys
 
 from concepts.rnn import (
     hidden_grad_norms,
@@ -481,11 +481,4 @@ def computed_answers() -> dict[str, float]:
 
 
 def test_bank_numeric_answers_are_right() -> None:
-    bank = json.loads(BANK.read_text(encoding="utf-8"))
-    numeric = {q["id"]: q for q in bank["questions"] if q["type"] == "numeric"}
-    computed = computed_answers()
-    assert set(numeric) == set(computed), "every numeric question needs a computed answer here"
-    for qid, value in computed.items():
-        q = numeric[qid]
-        tol = max(q.get("abs_tol", 0.0), q.get("rel_tol", 0.0) * abs(value))
-        assert abs(q["answer"] - value) <= tol, (qid, q["answer"], value)
+    check_numeric_keys("rnn", computed_answers(), bank_tolerance)
