@@ -33,7 +33,10 @@ __all__ = [
 
 def _check(x_shape: tuple, normalized_shape: int | Sequence[int], eps: float | None, **params) -> tuple:
     """Validate the shapes; return ``normalized_shape`` as a tuple and the axes it covers."""
-    shape = (int(normalized_shape),) if np.ndim(normalized_shape) == 0 else tuple(int(n) for n in normalized_shape)
+    shape = (normalized_shape,) if np.ndim(normalized_shape) == 0 else tuple(normalized_shape)
+    if not all(isinstance(n, int | np.integer) and not isinstance(n, bool) for n in shape):
+        raise TypeError(f"normalized_shape must be an int or a tuple of ints; got {normalized_shape!r}")
+    shape = tuple(int(n) for n in shape)
     if not shape or min(shape) < 1:
         raise ValueError(f"normalized_shape must be non-empty positive sizes; got {normalized_shape!r}")
     want = "(..., " + ", ".join(map(str, shape)) + ")"
@@ -45,6 +48,20 @@ def _check(x_shape: tuple, normalized_shape: int | Sequence[int], eps: float | N
     if eps is not None and not eps >= 0:
         raise ValueError(f"eps must be non-negative; got {eps!r}")
     return shape, tuple(range(-len(shape), 0))
+
+
+def _as_float(name: str, a: object) -> np.ndarray:
+    """``a`` as a floating array (float32 stays float32; ints, lists and float16 become float64/float32)."""
+    if type(a).__module__.startswith("torch"):
+        raise TypeError(f"{name} must be a NumPy array or array-like; got a torch.Tensor (use the _torch function)")
+    a = np.asarray(a)
+    if a.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must hold real numbers; got dtype {a.dtype}")
+    return a.astype(np.result_type(a.dtype, np.float32), copy=False)
+
+
+def _opt_float(name: str, a: object) -> np.ndarray | None:
+    return None if a is None else _as_float(name, a)
 
 
 def layer_norm(
@@ -74,7 +91,7 @@ def layer_norm(
     >>> np.round(layer_norm(np.array([[1.0, 2.0, 3.0]]), 3, eps=0.0), 4).tolist()
     [[-1.2247, 0.0, 1.2247]]
     """
-    x = np.asarray(x, dtype=np.result_type(x, np.float32))
+    x, weight, bias = _as_float("x", x), _opt_float("weight", weight), _opt_float("bias", bias)
     _, axes = _check(x.shape, normalized_shape, float(eps), weight=weight, bias=bias)
     mu = x.mean(axis=axes, keepdims=True)  # mu = (1/N) sum_i x_i
     var = ((x - mu) ** 2).mean(axis=axes, keepdims=True)  # sigma^2 = (1/N) sum_i (x_i - mu)^2
@@ -111,7 +128,7 @@ def layer_norm_backward(
     >>> np.round(dx, 4).tolist(), np.round(db, 4).tolist()
     ([[0.0, 0.0, 0.0]], [1.0, 1.0, 1.0])
     """
-    x, grad_out = np.asarray(x, dtype=np.result_type(x, np.float32)), np.asarray(grad_out)
+    x, grad_out, weight = _as_float("x", x), _as_float("grad_out", grad_out), _opt_float("weight", weight)
     if grad_out.shape != x.shape:
         raise ValueError(f"grad_out must have the shape of x {x.shape}; got {grad_out.shape}")
     shape, axes = _check(x.shape, normalized_shape, float(eps), weight=weight)
@@ -138,8 +155,10 @@ def rms_norm(
     :param x: input of shape ``(..., *normalized_shape)``.
     :param normalized_shape: the trailing dims to normalise over.
     :param weight: gain of shape ``normalized_shape``; ones when omitted.
-    :param eps: added to the mean square; ``None`` means machine epsilon of the input's
-        dtype (``np.finfo``), which is what ``nn.RMSNorm``'s default ``eps=None`` does.
+    :param eps: added to the mean square; ``None`` means float32's machine epsilon
+        (about 1.19e-7) for float16 and float32 inputs and float64's (2.2e-16) for float64
+        ones, as ``nn.RMSNorm``'s default ``eps=None`` does. Float16 input is computed in
+        float32 (so its output is float32).
     :returns: array of the shape of ``x``.
     :raises ValueError: as ``layer_norm``.
 
@@ -148,9 +167,9 @@ def rms_norm(
     >>> np.round(rms_norm(np.array([[3.0, 4.0]]), 2, eps=0.0), 4).tolist()
     [[0.8485, 1.1314]]
     """
-    x = np.asarray(x, dtype=np.result_type(x, np.float32))
+    x, weight = _as_float("x", x), _opt_float("weight", weight)
     _, axes = _check(x.shape, normalized_shape, eps, weight=weight)
-    eps = float(np.finfo(x.dtype).eps) if eps is None else eps
+    eps = float(np.finfo(x.dtype).eps) if eps is None else eps  # x is float32 or float64 here
     y = x / np.sqrt((x**2).mean(axis=axes, keepdims=True) + eps)  # x / sqrt(mean(x^2) + eps)
     return y if weight is None else y * weight
 
@@ -180,6 +199,17 @@ def qk_norm_scores(q: np.ndarray, k: np.ndarray, *, eps: float = 1e-6) -> np.nda
     return q_hat @ np.swapaxes(k_hat, -1, -2) / np.sqrt(d_k)  # (..., T_q, T_k)
 
 
+def _torch_input(x: object, weight: object = None, bias: object = None):
+    """Check the tensors; return torch, the dtype to compute in, and the dtype to return."""
+    import torch
+
+    for name, t in (("x", x), ("weight", weight), ("bias", bias)):
+        if t is not None and not isinstance(t, torch.Tensor):
+            raise TypeError(f"{name} must be a torch.Tensor; got {type(t).__name__} (use the NumPy function)")
+    low = x.dtype in (torch.float16, torch.bfloat16)  # PyTorch's kernels accumulate these in float32
+    return torch, torch.float32 if low else x.dtype, x.dtype
+
+
 def layer_norm_torch(
     x: torch.Tensor,
     normalized_shape: int | Sequence[int],
@@ -190,6 +220,9 @@ def layer_norm_torch(
 ) -> torch.Tensor:
     """PyTorch mirror of ``layer_norm`` from tensor operations, so autograd derives its backward.
 
+    Float16 and bfloat16 inputs are computed in float32 and the result cast back, as
+    ``F.layer_norm`` does; the output has the dtype of ``x``.
+
     >>> from concepts.normalization import layer_norm_torch
     >>> import torch
     >>> torch.manual_seed(0) and None
@@ -197,12 +230,14 @@ def layer_norm_torch(
     >>> bool(torch.allclose(layer_norm_torch(x, 3), torch.nn.functional.layer_norm(x, (3,))))
     True
     """
+    _, work, out = _torch_input(x, weight, bias)
     _, axes = _check(tuple(x.shape), normalized_shape, float(eps), weight=weight, bias=bias)
+    x = x.to(work)
     mu = x.mean(dim=axes, keepdim=True)
     var = ((x - mu) ** 2).mean(dim=axes, keepdim=True)  # biased: divide by N, not N - 1
     y = (x - mu) * (var + eps).rsqrt()  # x_hat = (x - mu) / sqrt(sigma^2 + eps)
-    y = y if weight is None else y * weight
-    return y if bias is None else y + bias
+    y = y if weight is None else y * weight.to(work)
+    return (y if bias is None else y + bias.to(work)).to(out)
 
 
 def rms_norm_torch(
@@ -212,19 +247,27 @@ def rms_norm_torch(
     *,
     eps: float | None = None,
 ) -> torch.Tensor:
-    """PyTorch mirror of ``rms_norm``; ``eps=None`` means ``torch.finfo(x.dtype).eps``.
+    """PyTorch mirror of ``rms_norm``, computed as ``nn.RMSNorm`` / ``F.rms_norm`` compute it.
+
+    ``eps=None`` means ``torch.finfo(torch.float32).eps`` for float16, bfloat16 and float32
+    inputs and ``torch.finfo(torch.float64).eps`` for float64: the epsilon of the dtype the
+    kernel computes in, not of the input's dtype (float16's 9.8e-4 would swamp a mean
+    square of 1e-6). Float16 and bfloat16 inputs are computed in float32, weight included,
+    and the result cast back to the input's dtype.
 
     >>> from concepts.normalization import rms_norm_torch
     >>> import torch
     >>> round(float(rms_norm_torch(torch.tensor([[3.0, 4.0]]), 2, eps=0.0)[0, 1]), 4)
     1.1314
+    >>> float(rms_norm_torch(torch.full((1, 4), 1e-3, dtype=torch.float16), 4)[0, 0])  # not 0.032
+    0.9453125
     """
-    import torch
-
+    torch, work, out = _torch_input(x, weight)
     _, axes = _check(tuple(x.shape), normalized_shape, eps, weight=weight)
-    eps = torch.finfo(x.dtype).eps if eps is None else eps
+    eps = torch.finfo(work).eps if eps is None else eps  # float32's eps for float16 / bfloat16 too
+    x = x.to(work)
     y = x * torch.rsqrt(x.pow(2).mean(dim=axes, keepdim=True) + eps)  # x / sqrt(mean(x^2) + eps)
-    return y if weight is None else y * weight
+    return (y if weight is None else y * weight.to(work)).to(out)
 
 
 def residual_block_torch(

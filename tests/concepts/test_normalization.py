@@ -130,8 +130,21 @@ def test_rms_norm_matches_torch(shape, normalized_shape, eps) -> None:
     check_grads_against_module(rms_norm_torch, module, shape, normalized_shape, with_bias=False)
 
 
-def test_rms_norm_default_eps_is_machine_epsilon() -> None:
-    """``eps=None`` means finfo(dtype).eps in both libraries, so a zero row gives 0, not NaN."""
+def test_rms_norm_default_eps_is_float32_epsilon_for_low_precision() -> None:
+    """``eps=None`` means float32's epsilon for float16, bfloat16 and float32 inputs (torch 2.x),
+    float64's for float64; a zero row gives 0, not NaN.
+
+    The audit's case: a float16 row of 1e-3 has mean square 1e-6. With float16's own epsilon
+    (9.8e-4) the output would be 1e-3 / sqrt(1e-6 + 9.8e-4) = 0.032; nn.RMSNorm adds
+    float32's 1.19e-7 instead and gives 1e-3 / sqrt(1.119e-6) = 0.945.
+    """
+    for dtype in (torch.float16, torch.bfloat16):
+        x = torch.full((1, 4), 1e-3, dtype=dtype)
+        want = nn.RMSNorm(4, dtype=dtype)(x).detach()
+        assert abs(float(want[0, 0]) - 0.945) < 1e-2
+        torch.testing.assert_close(rms_norm_torch(x, 4), want, rtol=0, atol=0)
+        own = x.float() / torch.sqrt(x.float().pow(2).mean() + torch.finfo(dtype).eps)
+        assert float(own[0, 0]) < 0.1  # the wrong reading of the default
     for dtype, np_dtype in ((torch.float32, np.float32), (torch.float64, np.float64)):
         x = torch.tensor([[0.0, 0.0], [1e-4, -2e-4]], dtype=dtype)
         want = nn.RMSNorm(2, dtype=dtype)(x).detach()
@@ -141,6 +154,64 @@ def test_rms_norm_default_eps_is_machine_epsilon() -> None:
         assert rms_norm(x.numpy(), 2)[0].tolist() == [0.0, 0.0]
         explicit = x[1] / torch.sqrt(x[1].pow(2).mean() + torch.finfo(dtype).eps)
         torch.testing.assert_close(want[1], explicit)
+    x16 = np.full((1, 4), 1e-3, dtype=np.float16)  # NumPy: float16 is computed (and returned) in float32
+    assert rms_norm(x16, 4).dtype == np.float32
+    np.testing.assert_allclose(
+        rms_norm(x16, 4), nn.RMSNorm(4, dtype=torch.float16)(torch.from_numpy(x16)).detach(), rtol=1e-3
+    )
+
+
+# (dtype, value tolerance, gradient tolerance): the mirrors compute half types in float32 as PyTorch does
+LOW_PRECISION = [
+    (torch.float32, dict(rtol=1e-5, atol=1e-5), dict(rtol=1e-4, atol=1e-4)),
+    (torch.float16, dict(rtol=1e-3, atol=1e-3), dict(rtol=1e-2, atol=1e-2)),
+    (torch.bfloat16, dict(rtol=1e-2, atol=1e-2), dict(rtol=5e-2, atol=5e-2)),
+]
+
+
+@pytest.mark.parametrize(("dtype", "tol", "grad_tol"), LOW_PRECISION)
+@pytest.mark.parametrize(("shape", "normalized_shape"), [((2, 3, 8), (8,)), ((4, 3, 6), (3, 6))])
+@pytest.mark.parametrize("kind", ["layer", "rms"])
+def test_torch_mirrors_match_modules_in_low_precision(kind, shape, normalized_shape, dtype, tol, grad_tol) -> None:
+    """``layer_norm_torch`` / ``rms_norm_torch`` equal ``nn.LayerNorm`` / ``nn.RMSNorm`` (default eps)
+    in float32, float16 and bfloat16: values in the input's dtype and gradients by autograd."""
+    x, w, b, dy = (t.to(dtype) for t in _inputs(shape, normalized_shape, 4, scale=1e-2))
+    module = (nn.LayerNorm if kind == "layer" else nn.RMSNorm)(normalized_shape, dtype=dtype)
+    with torch.no_grad():
+        module.weight.copy_(w)
+        if kind == "layer":
+            module.bias.copy_(b)
+    x_ref, x_ours, w_ours, b_ours = (t.clone().requires_grad_() for t in (x, x, w, b))
+    y_ref = module(x_ref)
+    if kind == "layer":
+        y_ours = layer_norm_torch(x_ours, normalized_shape, w_ours, b_ours)
+    else:
+        y_ours = rms_norm_torch(x_ours, normalized_shape, w_ours)
+    assert y_ours.dtype == y_ref.dtype == dtype
+    torch.testing.assert_close(y_ours, y_ref, **tol)
+    (y_ref.float() * dy.float()).sum().backward()
+    (y_ours.float() * dy.float()).sum().backward()
+    torch.testing.assert_close(x_ours.grad.float(), x_ref.grad.float(), **grad_tol)
+    torch.testing.assert_close(w_ours.grad.float(), module.weight.grad.float(), **grad_tol)
+
+
+def test_numpy_functions_take_lists_and_torch_functions_refuse_numpy() -> None:
+    """``layer_norm([[1.0, 2.0]], 2)`` used to raise 'Field elements must be 2- or 3-tuples'."""
+    np.testing.assert_allclose(layer_norm([[1.0, 2.0]], 2), [[-0.99998, 0.99998]], rtol=1e-5)
+    np.testing.assert_allclose(layer_norm([[1, 2]], [2], [2.0, 2.0], [0.0, 1.0]), [[-1.99996, 2.99996]], rtol=1e-5)
+    np.testing.assert_allclose(rms_norm([[3, 4]], 2, eps=0.0), [[0.848528, 1.131371]], rtol=1e-5)
+    *_, db = layer_norm_backward([[1.0, 1.0]], [[1.0, 2.0]], 2)
+    assert db.tolist() == [1.0, 1.0]
+    with pytest.raises(TypeError, match=r"x must be a torch.Tensor; got ndarray"):
+        layer_norm_torch(np.ones((2, 3)), 3)
+    with pytest.raises(TypeError, match=r"weight must be a torch.Tensor; got list"):
+        rms_norm_torch(torch.ones(2, 3), 3, [1.0, 1.0, 1.0])
+    with pytest.raises(TypeError, match=r"x must be a NumPy array or array-like; got a torch.Tensor"):
+        layer_norm(torch.ones(2, 3), 3)
+    with pytest.raises(TypeError, match=r"normalized_shape must be an int or a tuple of ints; got 2.5"):
+        layer_norm([[1.0, 2.0]], 2.5)
+    with pytest.raises(TypeError, match=r"x must hold real numbers; got dtype <U1"):
+        rms_norm(["a", "b"], 2)
 
 
 def test_layer_norm_hand_worked() -> None:
