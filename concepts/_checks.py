@@ -97,12 +97,17 @@ def require_tensor(x: Any, name: str) -> torch.Tensor:
     if isinstance(x, torch.Tensor):
         return x
     if isinstance(x, np.ndarray):
-        raise TypeError(f"{name} must be a torch.Tensor; got a NumPy array (use the NumPy version, or torch.from_numpy)")
+        raise TypeError(
+            f"{name} must be a torch.Tensor; got a NumPy array (use the NumPy version, or torch.from_numpy)"
+        )
     raise TypeError(f"{name} must be a torch.Tensor; got {type(x).__name__}")
 
 
 def require_ndim(x: Any, name: str, ndim: int | tuple[int, ...], shape_words: str) -> None:
-    """Raise a ValueError unless ``x.ndim`` is ``ndim`` (or one of them); ``shape_words`` like ``"(batch, seq_len, d_model)"``."""
+    """Raise a ValueError unless ``x.ndim`` is ``ndim`` (or one of them).
+
+    ``shape_words`` spells the expected shape, like ``"(batch, seq_len, d_model)"``.
+    """
     allowed = (ndim,) if isinstance(ndim, int) else ndim
     if x.ndim not in allowed:
         raise ValueError(f"{name} must have shape {shape_words}; got shape {tuple(x.shape)}")

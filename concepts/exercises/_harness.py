@@ -122,7 +122,7 @@ def compare(
     >>> compare([1.0, 2.0], [1.0, 2.5], inputs={"x": [1, 2]})  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    concepts.exercises._harness.CheckFailed: the output differs from the expected value at index (1,): expected 2.5, got 2 (difference 0.5; ...)
+    concepts.exercises._harness.CheckFailed: the output differs ... at index (1,): expected 2.5, got 2 ...
     on the input
     ...
     """
@@ -209,7 +209,10 @@ def _candidate_traceback(exc: BaseException, files: Sequence[Path]) -> str:
 
 
 def run_checks(checks: Iterable[Check], candidate: Callable[..., Any], *, files: Sequence[Path] = ()) -> list[Result]:
-    """Run every check on ``candidate``; never raises. ``files``: the learner's files, whose frames a traceback shows."""
+    """Run every check on ``candidate``; never raises.
+
+    ``files`` are the learner's files: a traceback from the candidate shows only their frames.
+    """
     results = []
     for c in checks:
         try:
