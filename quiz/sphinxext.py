@@ -6,6 +6,10 @@ Directives:
   with its model answer and follow-ups behind a dropdown.
 - ``{quiz-questions} <slug>``: stage 6, the auto-graded questions with their options; the
   answer, every option's explanation and the section to reread sit behind a dropdown.
+- ``{quiz-exercises} <slug>``: the bank's ``exercises`` ("write it yourself"), each with
+  its level, time, summary and the two commands that fetch and check it.
+- ``{exercise-index}``: every concept's exercises, in catalog order (the exercises page).
+- ``{reading-time}``: "About N min read", from the words of the page's own prose.
 - ``{concept-catalog}``: the catalog by part, as cards linking to the pages.
 
 Bank text is Markdown parsed like the page around it, then sanitised: raw HTML becomes
@@ -17,6 +21,7 @@ build with the bank's own one-line error.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -31,7 +36,7 @@ from sphinx_design.shared import create_component
 from quiz.bank import BankError, bank_path, load_bank
 from quiz.grading import fold_table
 
-__all__ = ["question_anchor", "setup"]
+__all__ = ["exercise_commands", "prose_word_count", "question_anchor", "reading_minutes", "setup"]
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +50,31 @@ KIND_HINTS = {
     "text": "Answer with a word or a short phrase.",
 }
 SAFE_SCHEMES = {"http", "https", "mailto"}
+EXERCISE_LEVELS = {"warm-up": "warm-up", "interview": "interview depth"}
+WORDS_PER_MINUTE = 200
+# Fenced directives whose body is code, data or maths, not prose a reader reads word by word.
+CODE_DIRECTIVES = {
+    "code",
+    "code-block",
+    "code-cell",
+    "sourcecode",
+    "literalinclude",
+    "plot",
+    "doctest",
+    "testcode",
+    "testoutput",
+    "math",
+    "reading-time",
+    "quiz-exercises",
+    "quiz-questions",
+    "quiz-interview",
+    "concept-catalog",
+    "exercise-index",
+    "toctree",
+    "raw",
+}
+_FENCE = re.compile(r"^ {0,3}(`{3,}|:{3,})\s*(\{([\w-]+)\})?(.*)$")
+_WORD = re.compile(r"[A-Za-z0-9]+(?:['’.-][A-Za-z0-9]+)*")
 
 
 def question_anchor(item_id: str) -> str:
@@ -84,6 +114,87 @@ def _dropdown(title: str, body: list[nodes.Node], *, classes: list[str] | None =
     node += nodes.rubric(title, title)
     node.extend(body)
     return node
+
+
+def prose_word_count(text: str) -> int:
+    """Words a reader reads in a MyST page: fenced code, display math and markup left out.
+
+    Fences that hold code (a language name, ``{code-block}``, ``{plot}``, ...) are skipped
+    whole; fences that hold prose (``{admonition}``, ``{dropdown}``, ``:::{note}``) keep their
+    body but lose their ``:option:`` lines. Inline math counts as one word.
+
+    >>> prose_word_count("# Title\\n\\nTwo words.\\n\\n```python\\nx = 1 + 2\\n```\\n$$a+b$$\\n")
+    3
+    >>> prose_word_count(":::{note}\\n:class: tip\\nSoft $x_i$ lookup.\\n:::\\n")
+    3
+    """
+    words = 0
+    stack: list[tuple[str, bool]] = []  # (closing fence, is code)
+    in_math = False
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stack and stack[-1][1]:
+            close = stack[-1][0]
+            if stripped.startswith(close) and set(stripped) == {close[0]} and len(stripped) >= len(close):
+                stack.pop()
+            continue
+        if in_math:
+            in_math = not stripped.endswith("$$")
+            continue
+        fence = _FENCE.match(line)
+        if fence:
+            marks, _, name, rest = fence.groups()
+            closing = stack and not name and not rest.strip() and marks[0] == stack[-1][0][0]
+            if closing and len(marks) >= len(stack[-1][0]):
+                stack.pop()
+                continue
+            code = marks[0] == "`" and (name is None or name in CODE_DIRECTIVES)
+            code = code or (name in CODE_DIRECTIVES)
+            stack.append((marks, code))
+            # A prose directive's argument (an admonition's title) is read too.
+            if not code:
+                words += len(_WORD.findall(rest))
+            continue
+        if stripped.startswith("$$"):
+            in_math = not (len(stripped) > 2 and stripped.endswith("$$"))
+            continue
+        if re.match(r"^:[\w-]+:", stripped) or re.match(r"^\(.+\)=$", stripped) or stripped.startswith("<!--"):
+            continue
+        prose = re.sub(r"\$[^$]+\$", " x ", stripped)  # inline math: one word
+        prose = re.sub(r"\]\([^)]*\)", "]", prose)  # link targets
+        prose = re.sub(r"\{[\w:-]+\}`([^`<]*)(<[^>]*>)?`", r"\1", prose)  # roles: keep their text
+        words += len(_WORD.findall(prose))
+    return words
+
+
+def reading_minutes(words: int) -> int:
+    """Minutes to read ``words`` words at 200 a minute, rounded, never less than one.
+
+    >>> reading_minutes(40), reading_minutes(4_700)
+    (1, 24)
+    """
+    return max(1, round(words / WORDS_PER_MINUTE))
+
+
+def exercise_commands(exercise_id: str) -> tuple[str, str]:
+    """The commands that write an exercise's starter file and check a solution in it.
+
+    >>> exercise_commands("attention.sdpa")
+    ('python -m quiz exercise attention.sdpa', 'python -m quiz check attention.sdpa attention_sdpa.py')
+    """
+    filename = exercise_id.replace(".", "_").replace("-", "_") + ".py"
+    return f"python -m quiz exercise {exercise_id}", f"python -m quiz check {exercise_id} {filename}"
+
+
+class ReadingTimeDirective(SphinxDirective):
+    """ "About N min read", computed from the prose of the page's source file."""
+
+    has_content = False
+
+    def run(self) -> list[nodes.Node]:
+        source = Path(self.env.doc2path(self.env.docname))
+        minutes = reading_minutes(prose_word_count(source.read_text(encoding="utf-8")))
+        return [nodes.paragraph("", f"About {minutes} min read", classes=["reading-time"])]
 
 
 class _BankDirective(SphinxDirective):
@@ -216,6 +327,72 @@ class QuestionsDirective(_BankDirective):
         return block
 
 
+def _exercise_list(directive: _BankDirective, bank: dict[str, Any]) -> list[nodes.Node]:
+    """The bank's exercises as a list: title, level and time, summary, the two commands."""
+    exercises = bank.get("exercises") or []
+    if not exercises:
+        return [
+            directive.paragraph(
+                "Exercises for this concept are on their way; ",
+                nodes.literal("", "python -m quiz exercises"),
+                " lists the ones that exist.",
+                classes=["quiz-exercises-none"],
+            )
+        ]
+    items = nodes.bullet_list(classes=["quiz-exercise-list"])
+    for ex in exercises:
+        item = nodes.list_item("", classes=["quiz-exercise"], ids=[question_anchor(ex["id"])])
+        level = EXERCISE_LEVELS.get(ex["level"], ex["level"])
+        head = directive.paragraph(
+            nodes.strong("", ex["title"]), f" · {level} · about {ex['minutes']} min", classes=["quiz-exercise-head"]
+        )
+        item += head
+        item += directive.markdown(ex["summary"])
+        commands = "\n".join(f"$ {line}" for line in exercise_commands(ex["id"]))
+        block = nodes.literal_block(commands, commands, language="console")
+        item += block
+        if ex.get("source"):
+            ref = directive.markdown(f"{{ref}}`Reread the section it practises <{ex['source']}>`.", inline=True)
+            item += directive.paragraph(*ref, classes=["quiz-reread"])
+        items += item
+    return [items]
+
+
+class ExercisesDirective(_BankDirective):
+    """Code stage, "Try it yourself": the concept's exercises and the commands to do them."""
+
+    def run(self) -> list[nodes.Node]:
+        bank = self.load()
+        if bank is None:
+            return []
+        out = nodes.container(classes=["quiz-exercises"])
+        out.extend(_exercise_list(self, bank))
+        return [out]
+
+
+class ExerciseIndexDirective(_BankDirective):
+    """Every concept's exercises in catalog order, each group linking to its page."""
+
+    required_arguments = 0
+
+    def run(self) -> list[nodes.Node]:
+        from concepts import CATALOG
+
+        out = nodes.container(classes=["quiz-exercise-index"])
+        for concept in CATALOG:
+            try:
+                path = bank_path(concept.slug)
+                self.env.note_dependency(str(path.resolve()))
+                bank = load_bank(path)
+            except BankError as exc:
+                logger.warning("quiz bank: %s", exc, location=self.get_location())
+                continue
+            title = self.markdown(f"{{ref}}`{concept.title} <concept-{concept.slug}>`", inline=True)
+            out += nodes.rubric("", "", *title, classes=["quiz-exercise-concept"])
+            out.extend(_exercise_list(self, bank))
+        return [out]
+
+
 class CatalogDirective(SphinxDirective):
     """The catalog by part, each concept a card linking to its page."""
 
@@ -275,6 +452,9 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.setup_extension("sphinx_design")
     app.add_directive("quiz-interview", InterviewDirective)
     app.add_directive("quiz-questions", QuestionsDirective)
+    app.add_directive("quiz-exercises", ExercisesDirective)
+    app.add_directive("exercise-index", ExerciseIndexDirective)
+    app.add_directive("reading-time", ReadingTimeDirective)
     app.add_directive("concept-catalog", CatalogDirective)
     app.connect("builder-inited", _add_static)
     app.connect("doctree-read", _check_sources)
