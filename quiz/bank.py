@@ -7,15 +7,19 @@ editor or a terminal can jump to it.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import hashlib
 import json
+import math
 import os
 import re
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+
+from quiz.grading import AnswerFormatError, grade, key_as_typed, normalize_text, parse_number
 
 __all__ = [
     "BANK_DIR",
@@ -170,10 +174,70 @@ def check_rules(bank: dict[str, Any], stem: str | None = None) -> Iterator[tuple
                 re.compile(item["regex"])
             except re.error as exc:
                 yield f"{path}.regex", f"not a valid regular expression: {exc}"
+                continue
+        if item["type"] == "numeric":
+            yield from _numeric_rules(item, path)
+        if item["type"] == "text":
+            yield from _text_rules(item, path)
+    for i, ex in enumerate(bank.get("exercises", [])):
+        path = f"$.exercises[{i}].id"
+        if not ex["id"].startswith(slug + "."):
+            yield path, f"must start with {slug + '.'!r}; got {ex['id']!r}"
+        if ex["id"] in seen:
+            yield (
+                path,
+                f"duplicate id {ex['id']!r} (first at {seen[ex['id']]}); exercise ids must differ from question ids",
+            )
+        seen.setdefault(ex["id"], f"$.exercises[{i}]")
     singles = [q for q in bank["questions"] if q["type"] == "single"]
     positions = {next(i for i, o in enumerate(q["options"]) if o["correct"]) for q in singles}
     if len(singles) >= 4 and len(positions) == 1:
         yield "$.questions", "the correct option sits in the same place in every single question"
+
+
+def _numeric_rules(q: dict[str, Any], path: str) -> Iterator[tuple[str, str]]:
+    """The key written as the prompt asks is right; every misconception is wrong."""
+    key = q["answer"]
+    if not math.isfinite(float(key)):
+        yield f"{path}.answer", f"must be a finite number; got {key!r}"
+        return
+    for typed in key_as_typed(key, q["decimals"]):
+        try:
+            right = grade(q, parse_number(typed, q.get("unit")))
+        except AnswerFormatError:
+            right = False
+        if not right:
+            yield (
+                f"{path}.decimals",
+                f"the key {key!r} written to {q['decimals']} decimal place(s) as {typed!r} is graded wrong: "
+                "widen the tolerance or ask for more decimals",
+            )
+            break
+    for j, m in enumerate(q["misconceptions"]):
+        wrong = m["answer"]
+        forms = [float(wrong)] if math.isfinite(float(wrong)) else []
+        for typed in key_as_typed(wrong, q["decimals"]) if forms else ():
+            with contextlib.suppress(AnswerFormatError):
+                forms.append(parse_number(typed, q.get("unit")))
+        if any(grade(q, value) for value in forms):
+            yield (
+                f"{path}.misconceptions[{j}].answer",
+                f"{wrong!r} is within the tolerance of the key {key!r}: "
+                "a learner with this misconception is graded right",
+            )
+
+
+def _text_rules(q: dict[str, Any], path: str) -> Iterator[tuple[str, str]]:
+    """Every misconception is rejected by ``accept`` and ``regex``."""
+    for j, m in enumerate(q["misconceptions"]):
+        given = normalize_text(m["answer"])
+        if not given:
+            yield f"{path}.misconceptions[{j}].answer", "is blank once normalised"
+        elif grade(q, given):
+            yield (
+                f"{path}.misconceptions[{j}].answer",
+                f"{m['answer']!r} is accepted by accept/regex: a learner with this misconception is graded right",
+            )
 
 
 def load_bank(name: str | Path) -> dict[str, Any]:
@@ -242,17 +306,18 @@ def validate_files(paths: Iterable[Path]) -> list[str]:
         if schema:
             continue
         problems += [f"{shown}: {p}: {m}" for p, m in check_rules(data, path.stem)]
-        for key in ("questions", "interview"):
-            for i, item in enumerate(data[key]):
+        for key in ("questions", "interview", "exercises"):
+            for i, item in enumerate(data.get(key, [])):
                 first = owner.setdefault(item["id"], shown)
                 if first != shown:
                     problems.append(f"{shown}: $.{key}[{i}].id: id {item['id']!r} is used in {first} too")
         page = _page_for(path, data["concept"])
         if page is not None:
             ids = page_ids(page)
-            for i, q in enumerate(data["questions"]):
-                if q["source"] not in ids:
-                    problems.append(
-                        f"{shown}: $.questions[{i}].source: no section or target {q['source']!r} on {_display(page)}"
-                    )
+            for key in ("questions", "exercises"):
+                for i, q in enumerate(data.get(key, [])):
+                    if q["source"] not in ids:
+                        problems.append(
+                            f"{shown}: $.{key}[{i}].source: no section or target {q['source']!r} on {_display(page)}"
+                        )
     return problems

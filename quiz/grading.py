@@ -15,6 +15,7 @@ again; :func:`grade` then decides right or wrong and never fails.
 
 from __future__ import annotations
 
+import decimal
 import math
 import re
 import string
@@ -28,6 +29,7 @@ __all__ = [
     "correct_answer",
     "fold_table",
     "grade",
+    "key_as_typed",
     "normalize_text",
     "parse_answer",
     "parse_number",
@@ -114,6 +116,26 @@ def parse_number(text: str, unit: str | None = None) -> float:
     if not math.isfinite(value):
         raise AnswerFormatError("expected a finite number")
     return value / 100 if percent else value
+
+
+def key_as_typed(value: float, decimals: int) -> list[str]:
+    """``value`` written to ``decimals`` places as a learner might: half up, half even, or as floats print.
+
+    >>> key_as_typed(0.125, 2)
+    ['0.13', '0.12']
+    >>> key_as_typed(2359296, 0)
+    ['2359296']
+    """
+    exact = decimal.Decimal(value) if isinstance(value, int) else decimal.Decimal(repr(float(value)))
+    step = decimal.Decimal(1).scaleb(-decimals)
+    context = decimal.Context(prec=max(28, exact.adjusted() + decimals + 3))
+    forms = [
+        format(exact.quantize(step, rounding=mode, context=context), "f")
+        for mode in (decimal.ROUND_HALF_UP, decimal.ROUND_HALF_EVEN)
+    ]
+    if not isinstance(value, int):
+        forms.append(f"{float(value):.{decimals}f}")
+    return list(dict.fromkeys(forms))
 
 
 def _choices(text: str, option_ids: Sequence[str], *, several: bool) -> list[str]:

@@ -68,6 +68,11 @@ SAMPLE: dict[str, Any] = {
             "source": "the-math",
             "answer": 0.125,
             "abs_tol": 1e-9,
+            "decimals": 3,
+            "misconceptions": [
+                {"answer": 8, "explain": "That is eight over one: the fraction was read upside down."},
+                {"answer": 0.18, "explain": "The digits of 1/8 are not 1 and 8 after the point."},
+            ],
         },
         {
             "id": "sample.word",
@@ -79,6 +84,9 @@ SAMPLE: dict[str, Any] = {
             "source": "intuition",
             "accept": ["RMSNorm", "root mean square norm"],
             "regex": "rms ?norm(alization|alisation)?",
+            "misconceptions": [
+                {"answer": "LayerNorm", "explain": "The original transformer's norm; Llama drops the mean subtraction."}
+            ],
         },
     ],
     "interview": [
@@ -88,6 +96,18 @@ SAMPLE: dict[str, Any] = {
             "question": "Why scale by $\\sqrt{d_k}$?",
             "answer": "To keep the logits at unit variance so softmax does not saturate.",
             "follow_ups": ["What happens to the gradients when softmax saturates?"],
+        }
+    ],
+    "exercises": [
+        {
+            "id": "sample.scale",
+            "title": "Scale the scores",
+            "level": "warm-up",
+            "minutes": 15,
+            "function": "scale_scores",
+            "reference": "concepts.sample:scale_scores",
+            "summary": "Divide the dot products by $\\sqrt{d_k}$.",
+            "source": "the-math",
         }
     ],
 }

@@ -37,6 +37,32 @@ def test_truncated_json_names_file_line_and_column(sample, write_bank) -> None:
         (lambda b: b["interview"][0].update(level="phone"), "$.interview[0].level", "'phone'"),
         (lambda b: b["questions"][0].update(answer=3), "$.questions[0]", "answer"),
         (lambda b: b.pop("title"), "$", "'title' is a required"),
+        (lambda b: b["questions"][2].pop("decimals"), "$.questions[2]", "'decimals' is a required"),
+        (lambda b: b["questions"][2].update(decimals=1.5), "$.questions[2].decimals", "not of type 'integer'"),
+        (lambda b: b["questions"][2].update(decimals=-1), "$.questions[2].decimals", "less than the minimum"),
+        (lambda b: b["questions"][2].pop("misconceptions"), "$.questions[2]", "'misconceptions' is a required"),
+        (lambda b: b["questions"][3].update(misconceptions=[]), "$.questions[3].misconceptions", "non-empty"),
+        (
+            lambda b: b["questions"][2]["misconceptions"][0].update(answer="8"),
+            "$.questions[2].misconceptions[0].answer",
+            "not of type 'number'",
+        ),
+        (
+            lambda b: b["questions"][3]["misconceptions"][0].update(answer=3),
+            "$.questions[3].misconceptions[0].answer",
+            "not of type 'string'",
+        ),
+        (
+            lambda b: b["questions"][3]["misconceptions"][0].update(why="x"),
+            "$.questions[3].misconceptions[0]",
+            "'why' was unexpected",
+        ),
+        (lambda b: b["exercises"][0].update(level="hard"), "$.exercises[0].level", "'hard'"),
+        (lambda b: b["exercises"][0].pop("reference"), "$.exercises[0]", "'reference' is a required"),
+        (lambda b: b["exercises"][0].update(reference="concepts.sample"), "$.exercises[0].reference", "match"),
+        (lambda b: b["exercises"][0].update(function="scale-scores"), "$.exercises[0].function", "match"),
+        (lambda b: b["exercises"][0].update(minutes="15"), "$.exercises[0].minutes", "not of type 'integer'"),
+        (lambda b: b["exercises"][0].update(hint="x"), "$.exercises[0]", "'hint' was unexpected"),
     ],
 )
 def test_schema_violation_names_json_path(sample, write_bank, breakage, json_path, words) -> None:
@@ -74,6 +100,40 @@ def test_schema_violation_names_json_path(sample, write_bank, breakage, json_pat
             "not a valid regular expression",
         ),
         (lambda b: b.update(concept="elsewhere"), "$.concept", "must equal the file name"),
+        # The key written to the precision the prompt asks for must be graded right.
+        (lambda b: b["questions"][2].update(decimals=2), "$.questions[2].decimals", "written to 2 decimal place(s)"),
+        # A tolerance must not accept a listed misconception.
+        (
+            lambda b: b["questions"][2]["misconceptions"][0].update(answer=0.125 + 1e-12),
+            "$.questions[2].misconceptions[0].answer",
+            "within the tolerance of the key",
+        ),
+        # Nor may the misconception, written to the asked precision, round onto the key.
+        (
+            lambda b: (
+                b["questions"][2].update(decimals=2, abs_tol=0.006)
+                or b["questions"][2]["misconceptions"][1].update(answer=0.1251)
+            ),
+            "$.questions[2].misconceptions[1].answer",
+            "within the tolerance",
+        ),
+        # accept/regex must reject every text misconception.
+        (
+            lambda b: b["questions"][3]["misconceptions"][0].update(answer="RMS  norm"),
+            "$.questions[3].misconceptions[0].answer",
+            "accepted by accept/regex",
+        ),
+        (
+            lambda b: b["exercises"][0].update(id="sample.pick"),
+            "$.exercises[0].id",
+            "exercise ids must differ from question ids",
+        ),
+        (lambda b: b["exercises"][0].update(id="other.scale"), "$.exercises[0].id", "must start with 'sample.'"),
+        (
+            lambda b: b["exercises"].append(dict(b["exercises"][0])),
+            "$.exercises[1].id",
+            "duplicate id 'sample.scale'",
+        ),
     ],
 )
 def test_authoring_rules(sample, write_bank, breakage, json_path, words) -> None:
@@ -96,12 +156,48 @@ def test_correct_option_in_the_same_place_everywhere_is_flagged(sample) -> None:
     assert list(check_rules(sample)) == []
 
 
+def test_half_up_and_half_even_keys_must_both_be_right(sample) -> None:
+    """0.125 to two places is 0.13 by hand and 0.12 by round(): a tolerance must take both."""
+    q = sample["questions"][2]
+    q.update(decimals=2, abs_tol=0.0051)
+    assert list(check_rules(sample)) == []
+    q.update(abs_tol=0.004)
+    problems = list(check_rules(sample))
+    assert problems and problems[0][0] == "$.questions[2].decimals" and "'0.13'" in problems[0][1]
+
+
+def test_exercise_ids_are_unique_across_banks_and_distinct_from_questions(sample, write_bank) -> None:
+    first = write_bank(sample)
+    other = dict(sample, concept="other", questions=[], interview=[])
+    other["questions"] = [dict(q, id=q["id"].replace("sample.", "other.")) for q in sample["questions"]]
+    other["questions"][0] = dict(other["questions"][0], options=sample["questions"][0]["options"])
+    other["exercises"] = [dict(sample["exercises"][0], id="other.scale")]
+    assert validate_files([first, write_bank(other, "other")]) == []
+    other["exercises"][0]["id"] = "other.pick"  # a question's id in the same bank
+    problems = validate_files([first, write_bank(other, "other")])
+    assert any("other.json: $.exercises[0].id" in p and "question ids" in p for p in problems), problems
+
+
+def test_exercise_source_must_be_on_the_page(sample, tmp_path) -> None:
+    import json
+
+    (tmp_path / "docs" / "concepts").mkdir(parents=True)
+    (tmp_path / "docs" / "concepts" / "sample.md").write_text("# Sample\n\n## The math\n\n## Intuition\n")
+    banks = tmp_path / "quiz" / "banks"
+    banks.mkdir(parents=True)
+    sample["exercises"][0]["source"] = "nowhere"
+    (banks / "sample.json").write_text(json.dumps(sample))
+    problems = validate_files([banks / "sample.json"])
+    assert len(problems) == 1 and "$.exercises[0].source: no section or target 'nowhere'" in problems[0], problems
+
+
 def test_ids_must_be_unique_across_banks(sample, write_bank) -> None:
     first = write_bank(sample)
     other = dict(sample, concept="other")
     other["questions"] = [dict(q, id=q["id"].replace("sample.", "other.")) for q in sample["questions"]]
     other["questions"][0]["id"] = "other.pick"
     other["interview"] = []
+    other["exercises"] = [dict(sample["exercises"][0], id="other.scale")]
     second = write_bank(other, "other")
     assert validate_files([first, second]) == []
     other["questions"][1]["id"] = "sample.pick"
