@@ -5,23 +5,27 @@ Follows Vaswani et al. (2017), "Attention Is All You Need", section 3.2.2, with 
 ``(d_in, d_out)`` matrices applied as ``x @ W``, as in the paper; ``nn.Linear`` stores the
 transpose. Leaves out dropout, ``kdim``/``vdim`` different from ``d_model``,
 ``add_bias_kv``/``add_zero_attn``, shared key/value heads (see MQA and GQA) and the KV cache.
-Torch is imported at the top because the from-scratch module subclasses ``nn.Module``.
+PyTorch is optional: the ``nn.Module`` subclass ``MultiHeadAttention`` is built on first use
+(``from concepts.multi_head_attention import MultiHeadAttention`` imports torch then).
 """
 
 from __future__ import annotations
 
+import functools
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
 from numpy.typing import ArrayLike
-from torch import nn
 
+from concepts._checks import as_array, require_positive_int, require_rng, require_tensor, require_torch
 from concepts.attention import scaled_dot_product_attention
 
-__all__ = [
-    "MultiHeadAttention",
+if TYPE_CHECKING:
+    import torch
+    from torch import nn
+
+__all__ = [  # and MultiHeadAttention, built lazily by the module's __getattr__
     "init_mha_weights",
     "merge_heads",
     "mha_flops",
@@ -38,8 +42,15 @@ Shape = tuple[int, ...]
 
 def _positive(**sizes: int) -> None:
     for name, n in sizes.items():
-        if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
-            raise ValueError(f"{name} must be a positive integer; got {n!r}")
+        require_positive_int(n, name)
+
+
+def _mask_kind(dtype: Any) -> str:
+    """``"bool"``, ``"float"`` or the dtype's name, for a NumPy or PyTorch mask dtype."""
+    name = str(dtype).removeprefix("torch.")
+    if name == "bool":
+        return "bool"
+    return "float" if name.startswith(("float", "bfloat")) else name
 
 
 def _check_heads(d_model: int, num_heads: int) -> None:
@@ -49,7 +60,13 @@ def _check_heads(d_model: int, num_heads: int) -> None:
 
 
 def _check(
-    x_q: Shape, x_kv: Shape, ws: list[Shape], num_heads: int, bs: list[Shape] | None, mask: Shape | None
+    x_q: Shape,
+    x_kv: Shape,
+    ws: list[Shape],
+    num_heads: int,
+    bs: list[Shape] | None,
+    mask: Shape | None,
+    mask_kind: str = "bool",
 ) -> None:
     """Validate the shapes of one call (shared by the NumPy and PyTorch versions)."""
     for name, shape, axis in (("x_q", x_q, "seq_q"), ("x_kv", x_kv, "seq_k")):
@@ -66,6 +83,8 @@ def _check(
         raise ValueError(f"biases must be 4 vectors (b_q, b_k, b_v, b_o) of shape ({d},); got shapes {bs}")
     scores = (batch, num_heads, seq_q, x_kv[1])
     if mask is not None:
+        if mask_kind not in ("bool", "float"):  # an int mask: 0/1 keep-flags or an additive bias? refuse to guess
+            raise ValueError(f"mask must be boolean (True = may attend) or floating (added); got dtype {mask_kind}")
         try:
             fits = np.broadcast_shapes(mask, scores) == scores
         except ValueError:
@@ -76,11 +95,13 @@ def _check(
 
 def _as_arrays(x_q: Any, x_kv: Any, ws: Any, num_heads: int, biases: Any, mask: Any) -> tuple[Any, ...]:
     """Float64 arrays of a NumPy call, validated; missing biases become zeros."""
-    x_q, x_kv, *ws = (np.asarray(a, dtype=np.float64) for a in (x_q, x_kv, *ws))
-    mask = None if mask is None else np.asarray(mask)
-    bs = None if biases is None else [np.shape(b) for b in biases]
-    _check(x_q.shape, x_kv.shape, [w.shape for w in ws], num_heads, bs, None if mask is None else mask.shape)
-    bs = np.zeros((4, x_q.shape[2])) if biases is None else [np.asarray(b, dtype=np.float64) for b in biases]
+    names = ("x_q", "x_kv", "w_q", "w_k", "w_v", "w_o")
+    x_q, x_kv, *ws = (as_array(a, name) for a, name in zip((x_q, x_kv, *ws), names, strict=True))
+    mask = None if mask is None else as_array(mask, "mask", dtype=None)
+    bs = None if biases is None else [as_array(b, "biases").shape for b in biases]
+    shape, kind = (None, "") if mask is None else (mask.shape, _mask_kind(mask.dtype))
+    _check(x_q.shape, x_kv.shape, [w.shape for w in ws], num_heads, bs, shape, kind)
+    bs = np.zeros((4, x_q.shape[2])) if biases is None else [as_array(b, "biases") for b in biases]
     return x_q, x_kv, ws, bs, mask
 
 
@@ -119,7 +140,7 @@ def mha_flops(batch: int, seq_q: int, seq_k: int, d_model: int) -> int:
     return 4 * batch * d_model**2 * (seq_q + seq_k) + 4 * batch * seq_q * seq_k * d_model
 
 
-def init_mha_weights(d_model: int, *, bias: bool = True, seed: int = 0) -> dict[str, Any]:
+def init_mha_weights(d_model: int, *, bias: bool = True, rng: np.random.Generator | int | None = 0) -> dict[str, Any]:
     """Random weights for examples: ``N(0, 1/d_model)`` matrices and ``N(0, 0.1^2)`` biases.
 
     :returns: ``{"w_q", "w_k", "w_v", "w_o"}`` of shape ``(d_model, d_model)`` and ``"biases"``,
@@ -130,7 +151,7 @@ def init_mha_weights(d_model: int, *, bias: bool = True, seed: int = 0) -> dict[
     ((4, 4), 4)
     """
     _positive(d_model=d_model)
-    rng = np.random.default_rng(seed)
+    rng = require_rng(rng)
     w = rng.standard_normal((4, d_model, d_model)) / math.sqrt(d_model)
     biases = tuple(0.1 * rng.standard_normal((4, d_model))) if bias else None
     return {"w_q": w[0], "w_k": w[1], "w_v": w[2], "w_o": w[3], "biases": biases}
@@ -143,7 +164,7 @@ def split_heads(x: ArrayLike, num_heads: int) -> np.ndarray:
     >>> split_heads(x, 2).tolist()  # head 0 gets features 0-1, head 1 gets features 2-3
     [[[[0.0, 1.0], [4.0, 5.0]], [[2.0, 3.0], [6.0, 7.0]]]]
     """
-    x = np.asarray(x, dtype=np.float64)
+    x = as_array(x, "x")
     if x.ndim != 3:
         raise ValueError(f"x must have shape (batch, seq, d_model); got {x.shape}")
     _check_heads(x.shape[2], num_heads)
@@ -158,7 +179,7 @@ def merge_heads(x: ArrayLike) -> np.ndarray:
     >>> bool((merge_heads(split_heads(x, 2)) == x).all())
     True
     """
-    x = np.asarray(x, dtype=np.float64)
+    x = as_array(x, "x")
     if x.ndim != 4:
         raise ValueError(f"x must have shape (batch, num_heads, seq, d_head); got {x.shape}")
     batch, h, seq, d_head = x.shape
@@ -275,18 +296,28 @@ def multi_head_attention_sdpa_torch(
     The fused kernel never stores the ``(batch, num_heads, seq_q, seq_k)`` weights, so it
     returns only the output ``(batch, seq_q, d_model)``. Keeps the dtype of ``x_q``.
 
+    :raises TypeError: for an argument that is not a ``torch.Tensor`` (NumPy arrays included).
+
+    >>> import torch
     >>> _ = torch.manual_seed(0)
     >>> x = torch.randn(1, 3, 4, dtype=torch.float64)
-    >>> w = {k: torch.from_numpy(v) for k, v in init_mha_weights(4, bias=False).items() if v is not None}
-    >>> out = multi_head_attention_sdpa_torch(x, x, num_heads=2, **w)
+    >>> w = init_mha_weights(4, bias=False)
+    >>> tw = {k: torch.from_numpy(v) for k, v in w.items() if v is not None}
+    >>> out = multi_head_attention_sdpa_torch(x, x, num_heads=2, **tw)
     >>> bool(np.allclose(out.numpy(), multi_head_attention(x.numpy(), x.numpy(), num_heads=2, **w)[0]))
     True
     """
-    import torch.nn.functional as F
-
+    F = require_torch().nn.functional
+    for name, t in zip(("x_q", "x_kv", "w_q", "w_k", "w_v", "w_o"), (x_q, x_kv, w_q, w_k, w_v, w_o), strict=True):
+        require_tensor(t, name)
+    for b in biases or ():
+        require_tensor(b, "biases")
+    if mask is not None:
+        require_tensor(mask, "mask")
     ws = [tuple(w.shape) for w in (w_q, w_k, w_v, w_o)]
     bs = None if biases is None else [tuple(b.shape) for b in biases]
-    _check(tuple(x_q.shape), tuple(x_kv.shape), ws, num_heads, bs, None if mask is None else tuple(mask.shape))
+    shape, kind = (None, "") if mask is None else (tuple(mask.shape), _mask_kind(mask.dtype))
+    _check(tuple(x_q.shape), tuple(x_kv.shape), ws, num_heads, bs, shape, kind)
     (batch, seq_q, d), seq_k, h = x_q.shape, x_kv.shape[1], num_heads
     b_q, b_k, b_v, b_o = (0.0, 0.0, 0.0, 0.0) if biases is None else biases
     q = (x_q @ w_q + b_q).reshape(batch, seq_q, h, d // h).transpose(1, 2)  # (B, h, T_q, d_head)
@@ -296,58 +327,80 @@ def multi_head_attention_sdpa_torch(
     return heads.transpose(1, 2).reshape(batch, seq_q, d) @ w_o + b_o  # Concat(...) W_o, (B, T_q, d_model)
 
 
-class MultiHeadAttention(nn.Module):
-    """Multi-head attention from scratch: four ``nn.Linear`` layers ``W_q, W_k, W_v, W_o`` and an explicit softmax.
+@functools.cache
+def _module_class() -> type:
+    """Build ``MultiHeadAttention`` (an ``nn.Module``) once, when it is first asked for."""
+    torch = require_torch()
+    nn = torch.nn
 
-    ``forward(x_q, x_kv, *, mask=None)`` takes the arguments of ``multi_head_attention``
-    that are not weights and returns ``(output, weights)`` with the same shapes and mask
-    convention. ``nn.Linear`` stores each weight as ``(d_out, d_in)``, the transpose of the
-    NumPy functions' matrices.
+    class MultiHeadAttention(nn.Module):
+        """Multi-head attention from scratch: four ``nn.Linear`` layers ``W_q, W_k, W_v, W_o`` and an explicit softmax.
 
-    :param d_model: model width.
-    :param num_heads: number of heads; must divide ``d_model``.
-    :param bias: give the four projections biases (``nn.MultiheadAttention``'s default).
+        ``forward(x_q, x_kv, *, mask=None)`` takes the arguments of ``multi_head_attention``
+        that are not weights and returns ``(output, weights)`` with the same shapes and mask
+        convention (boolean ``True`` = may attend, or floating and added; any other dtype is
+        refused). ``nn.Linear`` stores each weight as ``(d_out, d_in)``, the transpose of the
+        NumPy functions' matrices.
 
-    >>> _ = torch.manual_seed(0)
-    >>> mha = MultiHeadAttention(4, 2).double()
-    >>> x = torch.randn(1, 3, 4, dtype=torch.float64)
-    >>> out, w = mha(x, x)
-    >>> tuple(out.shape), tuple(w.shape)
-    ((1, 3, 4), (1, 2, 3, 3))
-    >>> sum(p.numel() for p in mha.parameters()) == mha_param_count(4)
-    True
-    """
+        :param d_model: model width.
+        :param num_heads: number of heads; must divide ``d_model``.
+        :param bias: give the four projections biases (``nn.MultiheadAttention``'s default).
 
-    def __init__(self, d_model: int, num_heads: int, *, bias: bool = True) -> None:
-        super().__init__()
-        _check_heads(d_model, num_heads)
-        self.num_heads = num_heads
-        self.W_q = nn.Linear(d_model, d_model, bias=bias)
-        self.W_k = nn.Linear(d_model, d_model, bias=bias)
-        self.W_v = nn.Linear(d_model, d_model, bias=bias)
-        self.W_o = nn.Linear(d_model, d_model, bias=bias)
+        >>> import torch
+        >>> from concepts.multi_head_attention import MultiHeadAttention, mha_param_count
+        >>> _ = torch.manual_seed(0)
+        >>> mha = MultiHeadAttention(4, 2).double()
+        >>> x = torch.randn(1, 3, 4, dtype=torch.float64)
+        >>> out, w = mha(x, x)
+        >>> tuple(out.shape), tuple(w.shape)
+        ((1, 3, 4), (1, 2, 3, 3))
+        >>> sum(p.numel() for p in mha.parameters()) == mha_param_count(4)
+        True
+        """
 
-    def forward(
-        self, x_q: torch.Tensor, x_kv: torch.Tensor, *, mask: torch.Tensor | None = None
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """``(output (B, T_q, d_model), weights (B, h, T_q, T_k))``; ``mask`` as in ``multi_head_attention``."""
-        ws = [tuple(lin.weight.shape) for lin in (self.W_q, self.W_k, self.W_v, self.W_o)]
-        _check(
-            tuple(x_q.shape), tuple(x_kv.shape), ws, self.num_heads, None, None if mask is None else tuple(mask.shape)
-        )
-        (batch, seq_q, d), seq_k, h = x_q.shape, x_kv.shape[1], self.num_heads
-        q = self.W_q(x_q).view(batch, seq_q, h, d // h).transpose(1, 2)  # (B, h, T_q, d_head)
-        k = self.W_k(x_kv).view(batch, seq_k, h, d // h).transpose(1, 2)  # (B, h, T_k, d_head)
-        v = self.W_v(x_kv).view(batch, seq_k, h, d // h).transpose(1, 2)  # (B, h, T_k, d_head)
-        scores = q @ k.transpose(-2, -1) / math.sqrt(d // h)  # Q_i K_i^T / sqrt(d_head), (B, h, T_q, T_k)
-        if mask is not None and mask.dtype == torch.bool:
-            scores = scores.masked_fill(~mask, float("-inf"))  # False = may not attend
-        elif mask is not None:
-            scores = scores + mask
-        dead = (scores == float("-inf")).all(dim=-1, keepdim=True)  # queries with no key left, (B, h, T_q, 1)
-        weights = torch.softmax(scores.masked_fill(dead, 0.0), dim=-1).masked_fill(dead, 0.0)  # (B, h, T_q, T_k)
-        concat = (weights @ v).transpose(1, 2).reshape(batch, seq_q, d)  # Concat(head_1, ..., head_h), (B, T_q, d)
-        return self.W_o(concat), weights  # MultiHead = Concat(...) W_o
+        def __init__(self, d_model: int, num_heads: int, *, bias: bool = True) -> None:
+            super().__init__()
+            _check_heads(d_model, num_heads)
+            self.num_heads = num_heads
+            self.W_q = nn.Linear(d_model, d_model, bias=bias)
+            self.W_k = nn.Linear(d_model, d_model, bias=bias)
+            self.W_v = nn.Linear(d_model, d_model, bias=bias)
+            self.W_o = nn.Linear(d_model, d_model, bias=bias)
+
+        def forward(
+            self, x_q: torch.Tensor, x_kv: torch.Tensor, *, mask: torch.Tensor | None = None
+        ) -> tuple[torch.Tensor, torch.Tensor]:
+            """``(output (B, T_q, d_model), weights (B, h, T_q, T_k))``; ``mask`` as in ``multi_head_attention``."""
+            require_tensor(x_q, "x_q")
+            require_tensor(x_kv, "x_kv")
+            shape, kind = (
+                (None, "") if mask is None else (tuple(require_tensor(mask, "mask").shape), _mask_kind(mask.dtype))
+            )
+            ws = [tuple(lin.weight.shape) for lin in (self.W_q, self.W_k, self.W_v, self.W_o)]
+            _check(tuple(x_q.shape), tuple(x_kv.shape), ws, self.num_heads, None, shape, kind)
+            (batch, seq_q, d), seq_k, h = x_q.shape, x_kv.shape[1], self.num_heads
+            q = self.W_q(x_q).view(batch, seq_q, h, d // h).transpose(1, 2)  # (B, h, T_q, d_head)
+            k = self.W_k(x_kv).view(batch, seq_k, h, d // h).transpose(1, 2)  # (B, h, T_k, d_head)
+            v = self.W_v(x_kv).view(batch, seq_k, h, d // h).transpose(1, 2)  # (B, h, T_k, d_head)
+            scores = q @ k.transpose(-2, -1) / math.sqrt(d // h)  # Q_i K_i^T / sqrt(d_head), (B, h, T_q, T_k)
+            if mask is not None and mask.dtype == torch.bool:
+                scores = scores.masked_fill(~mask, float("-inf"))  # False = may not attend
+            elif mask is not None:
+                scores = scores + mask  # a floating mask is added
+            dead = (scores == float("-inf")).all(dim=-1, keepdim=True)  # queries with no key left, (B, h, T_q, 1)
+            weights = torch.softmax(scores.masked_fill(dead, 0.0), dim=-1).masked_fill(dead, 0.0)  # (B, h, T_q, T_k)
+            concat = (weights @ v).transpose(1, 2).reshape(batch, seq_q, d)  # Concat(head_1, ..., head_h), (B, T_q, d)
+            return self.W_o(concat), weights  # MultiHead = Concat(...) W_o
+
+    MultiHeadAttention.__module__ = __name__
+    return MultiHeadAttention
+
+
+def __getattr__(name: str) -> Any:
+    """Build the ``nn.Module`` classes on first access, so importing this module needs no PyTorch."""
+    if name == "MultiHeadAttention":
+        return _module_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def mha_weights_from_torch(mha: nn.MultiheadAttention) -> dict[str, Any]:
@@ -357,18 +410,23 @@ def mha_weights_from_torch(mha: nn.MultiheadAttention) -> dict[str, Any]:
     ``(d_out, d_in)`` layout, so each third is transposed; ``out_proj`` holds ``W_o``.
 
     :returns: the dict of ``init_mha_weights``, as float64 arrays that own their memory.
+    :raises TypeError: for anything but an ``nn.MultiheadAttention``.
     :raises ValueError: for separate ``kdim``/``vdim`` weights or ``add_bias_kv=True``.
 
+    >>> from torch import nn
     >>> ref = nn.MultiheadAttention(4, 2, batch_first=True)
     >>> w = mha_weights_from_torch(ref)
     >>> w["w_k"].shape, [b.shape for b in w["biases"]]
     ((4, 4), [(4,), (4,), (4,), (4,)])
     """
+    torch = require_torch()
+    if not isinstance(mha, torch.nn.MultiheadAttention):
+        raise TypeError(f"mha must be a torch.nn.MultiheadAttention; got {type(mha).__name__}")
     if mha.in_proj_weight is None or mha.bias_k is not None:
         raise ValueError("mha must have kdim = vdim = embed_dim and add_bias_kv=False; got separate or extra weights")
 
     def arr(t: torch.Tensor) -> np.ndarray:
-        return t.detach().to(torch.float64).numpy().copy()
+        return t.detach().to(torch.float64).cpu().numpy().copy()
 
     w_q, w_k, w_v = (arr(w).T for w in mha.in_proj_weight.chunk(3))
     biases = None if mha.in_proj_bias is None else (*map(arr, mha.in_proj_bias.chunk(3)), arr(mha.out_proj.bias))

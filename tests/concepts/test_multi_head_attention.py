@@ -176,7 +176,7 @@ def test_large_logits_stay_finite_and_match(impl: str) -> None:
 def check_fully_masked_query(impl: Impl) -> None:
     """A query with no visible key gets weights 0, so its output is exactly ``b_o`` (no NaN)."""
     rng = np.random.default_rng(1)
-    w = init_mha_weights(8, seed=1)
+    w = init_mha_weights(8, rng=1)
     x_q, x_kv = rng.standard_normal((2, 3, 8)), rng.standard_normal((2, 4, 8))
     mask = np.ones((2, 1, 1, 4), dtype=bool)
     mask[1] = False  # every key of the second sequence is padding
@@ -222,7 +222,7 @@ def test_torch_mha_boolean_masks_mean_blocked() -> None:
 
 def test_four_implementations_agree_with_each_other() -> None:
     rng = np.random.default_rng(5)
-    w = init_mha_weights(12, seed=5)
+    w = init_mha_weights(12, rng=5)
     x_q, x_kv = rng.standard_normal((2, 6, 12)), rng.standard_normal((2, 5, 12))
     mask = rng.random((2, 1, 6, 5)) < 0.7
     mask[..., 0] = True
@@ -267,7 +267,7 @@ def test_hand_worked_example(impl: str) -> None:
 
 def test_one_head_is_plain_attention_with_projections() -> None:
     rng = np.random.default_rng(6)
-    w = init_mha_weights(6, seed=6)
+    w = init_mha_weights(6, rng=6)
     x = rng.standard_normal((2, 4, 6))
     b_q, b_k, b_v, b_o = w["biases"]
     head, _ = scaled_dot_product_attention(x @ w["w_q"] + b_q, x @ w["w_k"] + b_k, x @ w["w_v"] + b_v)
@@ -356,7 +356,7 @@ def test_weights_from_torch_split_in_proj() -> None:
 
 
 def test_init_weights_is_seeded() -> None:
-    a, b, c = init_mha_weights(4, seed=1), init_mha_weights(4, seed=1), init_mha_weights(4, seed=2)
+    a, b, c = init_mha_weights(4, rng=1), init_mha_weights(4, rng=1), init_mha_weights(4, rng=2)
     np.testing.assert_array_equal(a["w_v"], b["w_v"])
     assert not np.array_equal(a["w_v"], c["w_v"])
     assert init_mha_weights(4, bias=False)["biases"] is None
@@ -481,3 +481,87 @@ def test_each_heads_scores_have_rank_at_most_d_head() -> None:
     q, k = (split_heads(rng.standard_normal((1, 10, 8)), 4) for _ in range(2))  # d_head = 2, T = 10
     ranks = [np.linalg.matrix_rank(q[0, i] @ k[0, i].T) for i in range(4)]
     assert ranks == [2, 2, 2, 2]
+
+
+# ---------------------------------------------------------------- audit fixes: masks, lazy torch, low precision
+
+
+@pytest.mark.parametrize("impl", IMPLS)
+@pytest.mark.parametrize("dtype", [np.int64, np.int32, np.uint8])
+def test_integer_masks_are_refused_by_every_implementation(impl: str, dtype) -> None:
+    """An int mask could mean 0/1 keep-flags or an additive bias: all four refuse it the same way.
+
+    The module used to add it to the scores, so ``[[1, 0], ...]`` shifted logits instead of masking.
+    """
+    w, x = init_mha_weights(4), np.zeros((1, 2, 4))
+    with pytest.raises(ValueError, match=r"mask must be boolean \(True = may attend\) or floating \(added\)"):
+        IMPLS[impl](x, x, w, 2, np.ones((2, 2), dtype=dtype))
+
+
+def test_torch_versions_refuse_numpy_arrays_and_numpy_refuses_tensors() -> None:
+    w = {k: torch.zeros(4, 4) for k in ("w_q", "w_k", "w_v", "w_o")}
+    with pytest.raises(TypeError, match=r"x_q must be a torch.Tensor; got a NumPy array"):
+        multi_head_attention_sdpa_torch(np.zeros((1, 2, 4)), torch.zeros(1, 2, 4), num_heads=2, **w)
+    with pytest.raises(TypeError, match=r"x_kv must be a torch.Tensor; got a NumPy array"):
+        MultiHeadAttention(4, 2)(torch.zeros(1, 2, 4), np.zeros((1, 2, 4)))
+    with pytest.raises(TypeError, match=r"x_q must be a NumPy array or array-like; got a torch.Tensor"):
+        multi_head_attention(torch.zeros(1, 2, 4), np.zeros((1, 2, 4)), num_heads=2, **init_mha_weights(4))
+    with pytest.raises(TypeError, match=r"mha must be a torch.nn.MultiheadAttention; got MultiHeadAttention"):
+        mha_weights_from_torch(MultiHeadAttention(4, 2))
+
+
+def test_module_imports_without_torch() -> None:
+    """``import concepts.multi_head_attention`` needs no PyTorch; the module class asks for the extra."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; sys.modules['torch'] = None\n"
+        "import numpy as np, concepts.multi_head_attention as m\n"
+        "w = m.init_mha_weights(4); x = np.ones((1, 2, 4))\n"
+        "print(m.multi_head_attention(x, x, num_heads=2, **w)[0].shape)\n"
+        "try:\n    m.MultiHeadAttention\nexcept ImportError as e:\n    print(e)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.splitlines() == [
+        "(1, 2, 4)",
+        "this function needs PyTorch, which is not installed: pip install 'interview-concepts[torch]'",
+    ]
+
+
+LOW_PRECISION = [  # dtype, atol, rtol: bfloat16 keeps 8 significant bits, so ~2^-8 relative error per rounding
+    (torch.float32, 2e-5, 1e-5),
+    (torch.bfloat16, 5e-2, 5e-2),
+    (torch.float16, 5e-3, 5e-3),
+]
+
+
+@pytest.mark.parametrize(("dtype", "atol", "rtol"), LOW_PRECISION, ids=lambda v: str(v))
+@pytest.mark.parametrize("which", ["module", "sdpa"])
+def test_torch_versions_match_torch_mha_in_low_precision(which: str, dtype, atol: float, rtol: float) -> None:
+    """The two PyTorch versions run in float32 / bfloat16 / float16 and agree with ``nn.MultiheadAttention``
+    in the same dtype, within that dtype's rounding (a causal mask, so masking is exercised too)."""
+    ref = reference(16, 4, seed=11).to(dtype)
+    x = torch.randn(2, 6, 16, generator=torch.Generator().manual_seed(11)).to(dtype)
+    blocked = torch.ones(6, 6, dtype=torch.bool).triu(1)
+    with torch.no_grad():
+        want, _ = ref(x, x, x, attn_mask=blocked, need_weights=False)
+        if which == "module":
+            mha = MultiHeadAttention(16, 4).to(dtype)
+            for lin, (w_in, b_in) in zip(
+                (mha.W_q, mha.W_k, mha.W_v),
+                zip(ref.in_proj_weight.chunk(3), ref.in_proj_bias.chunk(3), strict=True),
+                strict=True,
+            ):
+                lin.weight.copy_(w_in), lin.bias.copy_(b_in)
+            mha.W_o.weight.copy_(ref.out_proj.weight), mha.W_o.bias.copy_(ref.out_proj.bias)
+            got, weights = mha(x, x, mask=~blocked)
+            assert weights.dtype == dtype
+        else:
+            w_q, w_k, w_v = (w.T for w in ref.in_proj_weight.chunk(3))
+            biases = (*ref.in_proj_bias.chunk(3), ref.out_proj.bias)
+            got = multi_head_attention_sdpa_torch(
+                x, x, w_q, w_k, w_v, ref.out_proj.weight.T, 4, biases=biases, mask=~blocked
+            )
+    assert got.dtype == dtype
+    torch.testing.assert_close(got, want, atol=atol, rtol=rtol)
