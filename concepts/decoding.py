@@ -5,9 +5,10 @@ Follows beam search as neural machine translation uses it: length normalisation 
 (Wu et al., 2016), n-gram blocking (``no_repeat_ngram_size``, after Paulus et al., 2017)
 and the repetition penalty of CTRL (Keskar et al., 2019) as Hugging Face applies it. The
 model is any function from a prefix to next-token log-probabilities; two tiny ones ship
-here. Leaves out sampling (see the sampling page), GNMT's coverage penalty, diverse and
-constrained beam search, batching the beams through a network with a KV cache, and
-returning more than the best hypothesis.
+here, and minimum Bayes risk (MBR) selection from a list of candidates (Kumar and Byrne,
+2004; Eikema and Aziz, 2020). Leaves out sampling (see the sampling page), GNMT's coverage
+penalty, diverse and constrained beam search, batching the beams through a network with a
+KV cache, and returning more than the best hypothesis.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import ArrayLike
+
+from concepts._checks import as_array, require_rng, require_tensor, require_torch
 
 if TYPE_CHECKING:
     import torch
@@ -31,6 +34,7 @@ __all__ = [
     "block_repeated_ngrams",
     "greedy_search",
     "length_penalty",
+    "mbr_decode",
     "table_lm",
     "tiny_lm",
 ]
@@ -47,24 +51,25 @@ def _int(name: str, n: object, low: int) -> int:
 
 
 def tiny_lm(
-    vocab_size: int = 5, *, context: int = 1, seed: int = 0, sharpness: float = 2.0
+    vocab_size: int = 5, *, context: int = 1, rng: np.random.Generator | int | None = 0, sharpness: float = 2.0
 ) -> Callable[[Sequence[int]], np.ndarray]:
     """A fixed random n-gram model: the next token's log-probabilities depend on the last ``context`` tokens.
 
     Token 0 is EOS. Positions before the start read as a start symbol, so the table has
-    shape ``(vocab_size + 1,) * context + (vocab_size,)``; ``sharpness`` scales its logits.
+    shape ``(vocab_size + 1,) * context + (vocab_size,)``; ``sharpness`` scales its logits;
+    ``rng`` (a Generator, an int seed, or None) draws them, seed 0 by default.
 
     :returns: ``next_log_probs(prefix)``, giving an array of shape ``(vocab_size,)``.
     :raises ValueError: for ``vocab_size < 2`` or ``context < 0``.
 
     >>> import numpy as np
     >>> from concepts.decoding import tiny_lm
-    >>> lm = tiny_lm(4, context=1, seed=0)
+    >>> lm = tiny_lm(4, context=1, rng=0)
     >>> round(float(np.exp(lm([2, 3])).sum()), 4), bool(np.all(lm([1, 3]) == lm([3])))
     (1.0, True)
     """
     vocab_size, context = _int("vocab_size", vocab_size, 2), _int("context", context, 0)
-    logits = sharpness * np.random.default_rng(seed).standard_normal((vocab_size + 1,) * context + (vocab_size,))
+    logits = sharpness * require_rng(rng).standard_normal((vocab_size + 1,) * context + (vocab_size,))
     table = logits - np.log(np.exp(logits).sum(-1, keepdims=True))  # log softmax over the next token
 
     def next_log_probs(prefix: Sequence[int]) -> np.ndarray:
@@ -145,7 +150,7 @@ def apply_repetition_penalty(logits: ArrayLike, tokens: ArrayLike, penalty: floa
     >>> apply_repetition_penalty([2.0, -1.0, 3.0], [0, 1, 1], 2.0).tolist()
     [1.0, -2.0, 3.0]
     """
-    logits, tokens = np.asarray(logits, dtype=np.float64), np.asarray(tokens, dtype=np.int64)
+    logits, tokens = as_array(logits, "logits"), as_array(tokens, "tokens", dtype=np.int64)
     _check_penalty(logits.shape, tokens.shape, penalty)
     seen = np.zeros(logits.shape, dtype=bool)
     np.put_along_axis(seen, tokens, True, axis=-1)  # (..., vocab): has the token occurred?
@@ -160,8 +165,8 @@ def apply_repetition_penalty_torch(logits: torch.Tensor, tokens: torch.Tensor, p
     >>> apply_repetition_penalty_torch(torch.tensor([[2.0, -1.0, 3.0]]), torch.tensor([[0, 1, 1]]), 2.0).tolist()
     [[1.0, -2.0, 3.0]]
     """
-    import torch
-
+    torch = require_torch()
+    logits, tokens = require_tensor(logits, "logits"), require_tensor(tokens, "tokens")
     _check_penalty(tuple(logits.shape), tuple(tokens.shape), penalty)
     seen = torch.zeros_like(logits, dtype=torch.bool).scatter(-1, tokens, True)  # (..., vocab)
     return torch.where(seen, torch.where(logits > 0, logits / penalty, logits * penalty), logits)
@@ -253,8 +258,10 @@ def greedy_search(
 
 def _done(finished: list, live_best: float, t: int, max_len: int, alpha: float, form: str, early: bool, k: int) -> bool:
     """Can the search stop after step ``t``? ``early``: once ``k`` hypotheses have finished
-    (Hugging Face's ``early_stopping=True``). Otherwise only when no live hypothesis can still win:
-    its log-probability can only fall, so its best final score is at the most favourable length."""
+    (Hugging Face's ``early_stopping=True``), which is not exact for any ``alpha`` when ``k >= 2``:
+    an EOS needs only a top-``k`` rank to finish, so a live prefix may still be better.
+    Otherwise only when no live hypothesis can still win: its log-probability can only
+    fall, so its best final score is at the most favourable length."""
     if not finished or early:
         return len(finished) >= k
     reach = max(live_best / length_penalty(n, alpha, form=form) for n in (t + 1, max_len))
@@ -284,8 +291,9 @@ def beam_search(
 
     :param alpha: the length-normalisation exponent; 0 ranks by the raw sum.
     :param form: ``"simple"`` (``length ** alpha``) or ``"gnmt"``; see ``length_penalty``.
-    :param early_stopping: stop once ``beam_width`` hypotheses have finished; otherwise stop
-        when no live hypothesis can still beat the best finished one (exact; Hugging Face's
+    :param early_stopping: stop once ``beam_width`` hypotheses have finished (a heuristic,
+        exact only for ``beam_width=1`` with ``alpha <= 0``); otherwise stop when no live
+        hypothesis can still beat the best finished one (exact; Hugging Face's
         ``early_stopping="never"``).
     :returns: the best hypothesis's tokens and its normalised score.
     :raises ValueError: as ``greedy_search``, and for a bad ``beam_width``, ``alpha`` or ``form``.
@@ -344,8 +352,7 @@ def beam_search_torch(
     >>> tokens, round(score, 4)
     ([2, 0], -1.0217)
     """
-    import torch
-
+    torch = require_torch()
     prompt = [int(t) for t in prompt]
     _check_search(prompt, beam_width, max_len, eos, alpha, form, no_repeat_ngram_size, repetition_penalty)
     beams, scores, finished = [[]], torch.zeros(1, dtype=torch.float64), []
@@ -372,8 +379,43 @@ def beam_search_torch(
         if not beams or _done(finished, float(scores.max()), t, max_len, alpha, form, early_stopping, beam_width):
             break
     else:
-        finished += [
-            (s / length_penalty(max_len, alpha, form=form), b) for s, b in zip(scores.tolist(), beams, strict=True)
-        ]
+        finished += [(s / length_penalty(max_len, alpha, form=form), b) for s, b in zip(scores.tolist(), beams)]  # noqa: B905
     score, tokens = max(finished, key=lambda f: f[0])
     return tokens, float(score)
+
+
+def mbr_decode(
+    candidates: Sequence[Sequence[int]],
+    utility: Callable[[Sequence[int], Sequence[int]], float],
+    *,
+    references: Sequence[Sequence[int]] | None = None,
+    weights: ArrayLike | None = None,
+) -> tuple[int, np.ndarray]:
+    """Minimum Bayes risk: the candidate with the highest expected utility against the references.
+
+    ``expected[i] = sum_j w_j utility(candidates[i], references[j])``, weights normalised to
+    sum to 1. By default the candidates, sampled from the model, are their own references
+    with equal weights (a Monte Carlo estimate); the model's probabilities as ``weights``
+    over a listed support make it exact. With an exact-match utility MBR is MAP decoding.
+
+    :param utility: ``utility(hypothesis, reference)``, higher is better (BLEU, chrF, F1, ...).
+    :param weights: non-negative, shape ``(len(references),)``; uniform when None.
+    :returns: the chosen index (the first at a tie) and the expected utilities ``(len(candidates),)``.
+    :raises ValueError: for no candidates or references, or bad weights.
+
+    >>> from concepts.decoding import mbr_decode
+    >>> match = lambda h, r: float(h == r)
+    >>> samples = [[1, 0], [2, 0], [2, 0]]  # [2, 0] was drawn twice: MBR with exact match takes the mode
+    >>> best, expected = mbr_decode(samples, match)
+    >>> best, [round(float(e), 4) for e in expected]
+    (1, [0.3333, 0.6667, 0.6667])
+    """
+    refs = candidates if references is None else references
+    if len(candidates) == 0 or len(refs) == 0:
+        raise ValueError(f"need at least one candidate and one reference; got {len(candidates)} and {len(refs)}")
+    w = np.ones(len(refs)) if weights is None else as_array(weights, "weights")
+    if w.shape != (len(refs),) or (w < 0).any() or not w.sum() > 0:
+        raise ValueError(f"weights must be {len(refs)} non-negative numbers, not all 0; got shape {w.shape}")
+    u = np.array([[float(utility(h, r)) for r in refs] for h in candidates])  # (candidates, references)
+    expected = u @ (w / w.sum())  # E_{y ~ p}[u(h, y)] for every candidate h
+    return int(np.argmax(expected)), expected

@@ -28,6 +28,7 @@ from concepts.decoding import (
     block_repeated_ngrams,
     greedy_search,
     length_penalty,
+    mbr_decode,
     table_lm,
     tiny_lm,
 )
@@ -114,10 +115,12 @@ def check_beam_equals_exhaustive(
     search: Search, vocab, context, max_len, alpha, form, penalty, ngram, prompt, bias, seed
 ):
     """With a beam as wide as all sequences nothing is pruned, so beam search is exact."""
-    lm = eos_shifted(tiny_lm(vocab, context=context, seed=seed), bias)
+    lm = eos_shifted(tiny_lm(vocab, context=context, rng=seed), bias)
     want_tokens, want_score = exhaustive_search(
         lm, prompt, vocab=vocab, max_len=max_len, alpha=alpha, form=form, penalty=penalty, ngram=ngram
     )
+    # A beam this wide never collects beam_width finished hypotheses before max_len, so
+    # early stopping cannot cut the search short here (see test_early_stopping_* for where it does).
     for early_stopping in (False, True):
         tokens, score = search(
             lm,
@@ -126,7 +129,7 @@ def check_beam_equals_exhaustive(
             max_len=max_len,
             alpha=alpha,
             form=form,
-            early_stopping=early_stopping and alpha == 0,  # early stopping is exact only without normalisation
+            early_stopping=early_stopping,
             repetition_penalty=penalty,
             no_repeat_ngram_size=ngram,
         )
@@ -149,7 +152,7 @@ def check_narrow_beam_never_beats_exhaustive(search: Search) -> None:
     seeds greedy (width 1) misses it at least once while width 2 already helps."""
     misses = 0
     for seed in range(8):
-        lm = tiny_lm(5, context=2, seed=seed, sharpness=1.0)
+        lm = tiny_lm(5, context=2, rng=seed, sharpness=1.0)
         _, best = exhaustive_search(lm, vocab=5, max_len=4)
         scores = [search(lm, beam_width=k, max_len=4)[1] for k in (1, 2, 4)]
         assert all(s <= best + 1e-12 for s in scores)
@@ -163,7 +166,7 @@ def test_the_width_figure_claims() -> None:
     for alpha in (0.0, 1.0):
         misses = 0
         for seed in range(12):
-            lm = tiny_lm(6, context=2, seed=seed, sharpness=1.5)
+            lm = tiny_lm(6, context=2, rng=seed, sharpness=1.5)
             _, best = exhaustive_search(lm, vocab=6, max_len=5, alpha=alpha)
             misses += beam_search(lm, beam_width=1, max_len=5, alpha=alpha)[1] < best - 1e-9
             assert math.isclose(beam_search(lm, beam_width=4, max_len=5, alpha=alpha)[1], best, abs_tol=1e-12)
@@ -181,7 +184,7 @@ def test_narrow_beam_never_beats_exhaustive(impl: str) -> None:
 def check_width_one_is_greedy(search: Search, greedy: Search) -> None:
     """Without length normalisation (or with early stopping) a beam of one is greedy search."""
     for seed in range(6):
-        lm = tiny_lm(6, context=2, seed=seed)
+        lm = tiny_lm(6, context=2, rng=seed)
         for prompt, controls in (((), {}), ((3, 4), {"repetition_penalty": 1.5, "no_repeat_ngram_size": 2})):
             want = greedy(lm, prompt, max_len=7, **controls)
             assert search(lm, prompt, beam_width=1, max_len=7, **controls) == want
@@ -257,7 +260,7 @@ def test_length_penalty_forms() -> None:
 
 def check_early_stopping(search: Search) -> None:
     """With alpha > 0, stopping once beam_width hypotheses finish can miss a longer, better one."""
-    lm = tiny_lm(5, context=2, seed=0)
+    lm = tiny_lm(5, context=2, rng=0)
     exact = search(lm, beam_width=2, max_len=6, alpha=1.0)
     early = search(lm, beam_width=2, max_len=6, alpha=1.0, early_stopping=True)
     assert early[1] < exact[1] and len(early[0]) < len(exact[0])
@@ -268,9 +271,123 @@ def test_early_stopping_can_cost_score(impl: str) -> None:
     check_early_stopping(SEARCHES[impl])
 
 
+# EOS = 0, A = 1, B = 2. First token: EOS .3, A .5, B .2; after A: EOS .1, A .9; after B: EOS .9, A .1;
+# after A A: EOS .9, A .1.
+EARLY = {(): [0.3, 0.5, 0.2], (1,): [0.1, 0.9, 0.0], (2,): [0.9, 0.1, 0.0], (1, 1): [0.9, 0.1, 0.0]}
+
+
+def check_early_stopping_inexact_without_normalisation(search: Search) -> None:
+    """k = 2, alpha = 0 (no length normalisation), the table EARLY.
+
+    Step 1 ranks A .5, EOS .3, B .2: EOS is second, inside the top 2, so "EOS" finishes
+    with 0.3; the beam is A, B. Step 2 ranks A A .45, B EOS .2 * .9 = .18, A EOS .05,
+    B A .02: B EOS is second and finishes, so two hypotheses have finished and
+    ``early_stopping=True`` stops, returning "EOS" (log 0.3 = -1.204). But the live A A
+    (.45) is better than both, and A A EOS = .5 * .9 * .9 = .405 (log -0.904) wins when the
+    search goes on. An EOS needs only a top-k rank to finish, so for k >= 2 a finished
+    hypothesis can trail a live prefix even with raw scores.
+    """
+    lm = table_lm(EARLY)
+    early = search(lm, beam_width=2, max_len=4, early_stopping=True)
+    exact = search(lm, beam_width=2, max_len=4)
+    assert early[0] == [0] and math.isclose(early[1], math.log(0.3), rel_tol=1e-12)
+    assert exact[0] == [1, 1, 0] and math.isclose(exact[1], math.log(0.405), rel_tol=1e-12)
+    assert exhaustive_search(lm, vocab=3, max_len=4)[0] == [1, 1, 0]
+    assert (round(early[1], 3), round(exact[1], 3)) == (-1.204, -0.904)
+
+
+@pytest.mark.parametrize("impl", SEARCHES)
+def test_early_stopping_is_inexact_even_at_alpha_zero(impl: str) -> None:
+    check_early_stopping_inexact_without_normalisation(SEARCHES[impl])
+
+
+@pytest.mark.parametrize("impl", SEARCHES)
+def test_early_stopping_is_exact_for_one_beam_without_normalisation(impl: str) -> None:
+    """The page's claim: with k = 1 the EOS that finishes ranked first among all candidates,
+    so it beats every live prefix, and with alpha <= 0 no live prefix can climb. Early and
+    exact stopping agree on many random models; with alpha = 1 they do not always."""
+    search, differ = SEARCHES[impl], 0
+    for seed, alpha in itertools.product(range(20), (0.0, -0.5, 1.0)):
+        lm = eos_shifted(tiny_lm(5, context=2, rng=seed, sharpness=1.5), -1.0)
+        early = search(lm, beam_width=1, max_len=6, alpha=alpha, early_stopping=True)
+        exact = search(lm, beam_width=1, max_len=6, alpha=alpha)
+        if alpha <= 0:
+            assert early == exact
+        else:
+            differ += early != exact
+    assert differ > 0
+
+
+def test_log_space_claims_in_each_dtype() -> None:
+    """The bank's decoding.log-space and the page: 100 tokens of probability 0.01 multiply to
+    1e-200, an ordinary normal float64 (the smallest normal is about 2.2e-308, subnormals go
+    down to about 4.9e-324), but 0 in float32 (normal from 1.2e-38, subnormal to 1.4e-45) and in
+    float16 and bfloat16. 200 such tokens (1e-400) underflow float64 too; the log-sum is -921."""
+    def product(n: int, dtype) -> float:
+        out = np.ones((), dtype=dtype)
+        for _ in range(n):
+            out = out * dtype(0.01)
+        return float(out)
+
+    assert math.isclose(product(100, np.float64), 1e-200, rel_tol=1e-12)
+    assert product(100, np.float32) == 0.0 and product(100, np.float16) == 0.0
+    assert product(200, np.float64) == 0.0
+    assert math.isclose(float(np.finfo(np.float64).tiny), 2.2250738585072014e-308)
+    assert math.isclose(float(np.finfo(np.float64).smallest_subnormal), 4.94e-324, rel_tol=1e-3)
+    assert math.isclose(float(np.finfo(np.float32).tiny), 1.1754944e-38, rel_tol=1e-6)
+    assert math.isclose(float(np.finfo(np.float32).smallest_subnormal), 1.4e-45, rel_tol=0.01)
+    p = torch.full((100,), 0.01, dtype=torch.bfloat16)
+    assert float(p.prod()) == 0.0 and float(torch.full((100,), 0.01).prod()) == 0.0
+    assert round(100 * math.log(0.01), 1) == -460.5 and round(200 * math.log(0.01)) == -921
+    assert math.isclose(float(np.log(np.full(100, 0.01, dtype=np.float32)).sum()), 100 * math.log(0.01), rel_tol=1e-6)
+
+
+# ---------------------------------------------------------------- minimum Bayes risk
+
+
+def unigram_f1(hyp, ref) -> float:
+    """Token-overlap F1 of two sequences (bags of tokens), the utility of the MBR examples."""
+    common = sum(min(hyp.count(t), ref.count(t)) for t in set(hyp))
+    return 0.0 if common == 0 else 2 * common / (len(hyp) + len(ref))
+
+
+def test_mbr_with_exact_match_is_map() -> None:
+    """With utility 1[h = y] the expected utility of h is p(h): MBR over the full support,
+    weighted by the model, returns the most probable sequence, found here by exhaustive search."""
+    lm = tiny_lm(4, context=1, rng=3)
+    support = [[*seq, 0] for n in range(3) for seq in itertools.product(range(1, 4), repeat=n)]
+    probs = np.exp([sum(lm(list(s[:i]))[s[i]] for i in range(len(s))) for s in support])
+    best, expected = mbr_decode(support, lambda h, y: float(list(h) == list(y)), weights=probs)
+    np.testing.assert_allclose(expected, probs / probs.sum(), rtol=1e-12)
+    assert list(support[best]) == [*exhaustive_search(lm, vocab=4, max_len=3)[0]] or probs[best] == probs.max()
+
+
+def test_mbr_picks_the_consensus_over_the_mode() -> None:
+    """Hand-worked: the mode A B C (p = 0.4) shares no token with three variants of D E F
+    (p = 0.2 each, agreeing in two of three tokens). Expected unigram F1 of A B C is 0.4; of
+    D E F: 0.2 * (1 + 2/3 + 2/3) = 0.467; of D E G and D H F: 0.2 * (2/3 + 1 + 1/3) = 0.4. MBR trades the single most likely answer for the one
+    closest to everything the model believes."""
+    support = [[1, 2, 3], [4, 5, 6], [4, 5, 7], [4, 8, 6]]
+    best, expected = mbr_decode(support, unigram_f1, weights=[0.4, 0.2, 0.2, 0.2])
+    assert best == 1
+    np.testing.assert_allclose(expected, [0.4, 0.2 * (1 + 4 / 3), 0.4, 0.4])
+    samples = [[1, 2, 3]] * 4 + [[4, 5, 6]] * 2 + [[4, 5, 7]] * 2 + [[4, 8, 6]] * 2  # the same, as samples
+    assert mbr_decode(samples, unigram_f1)[0] == 4
+    assert mbr_decode(support, unigram_f1, references=[[1, 2, 3]])[0] == 0
+
+
+def test_mbr_bad_input() -> None:
+    with pytest.raises(ValueError, match=r"need at least one candidate and one reference; got 0 and 0"):
+        mbr_decode([], unigram_f1)
+    with pytest.raises(ValueError, match=r"weights must be 2 non-negative numbers, not all 0; got shape \(3,\)"):
+        mbr_decode([[1], [2]], unigram_f1, weights=[1, 1, 1])
+    with pytest.raises(ValueError, match=r"weights must be 2 non-negative numbers"):
+        mbr_decode([[1], [2]], unigram_f1, weights=[0, 0])
+
+
 def test_model_calls_are_at_most_width_times_length() -> None:
     """Each step runs the model once per live beam and ranks beam_width x vocab candidates."""
-    base = tiny_lm(7, context=2, seed=3)
+    base = tiny_lm(7, context=2, rng=3)
     calls = []
 
     def lm(prefix):
@@ -297,7 +414,7 @@ def check_ngram_blocking(search: Search) -> None:
     without blocking the same models do repeat (so the check can fail)."""
     repeats_without = 0
     for seed, n in itertools.product(range(6), (1, 2, 3)):
-        lm = tiny_lm(6, context=1, seed=seed, sharpness=3.0)
+        lm = tiny_lm(6, context=1, rng=seed, sharpness=3.0)
         prompt = [1, 2]
         tokens, _ = search(lm, prompt, max_len=12, no_repeat_ngram_size=n)
         assert not repeated_ngram(prompt + tokens, n)
@@ -315,7 +432,7 @@ def test_ngram_blocking(impl: str) -> None:
 
 def test_greedy_loops_and_blocking_breaks_the_loop() -> None:
     """The page's example: this bigram model prefers 1 after 1, so greedy repeats it forever."""
-    lm = tiny_lm(6, context=1, seed=1)
+    lm = tiny_lm(6, context=1, rng=1)
     assert greedy_search(lm, [1], max_len=12)[0] == [1] * 12
     tokens, _ = greedy_search(lm, [1], max_len=12, no_repeat_ngram_size=2)
     assert tokens[-1] == 0 and not repeated_ngram([1, *tokens], 2)
@@ -375,7 +492,7 @@ def test_repetition_penalty(impl: str) -> None:
 def test_repetition_penalty_on_log_probs_always_lowers() -> None:
     """Log-probabilities are <= 0, so a penalty > 1 multiplies them: a seen token always loses,
     and the row no longer sums to 1 in probability (nothing renormalises it)."""
-    lp = tiny_lm(5, seed=2)([1, 3])
+    lp = tiny_lm(5, rng=2)([1, 3])
     out = apply_repetition_penalty(lp, [1, 3], 1.2)
     assert (out[[1, 3]] < lp[[1, 3]]).all() and (out[[0, 2, 4]] == lp[[0, 2, 4]]).all()
     assert np.exp(out).sum() < 1
@@ -386,15 +503,42 @@ def test_torch_penalty_keeps_dtype() -> None:
     assert out.dtype == torch.float32 and out.tolist() == [[1.0, -1.0]]
 
 
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32, torch.bfloat16, torch.float16])
+def test_torch_penalty_matches_a_gather_reference_in_each_dtype(dtype: torch.dtype) -> None:
+    """Against Hugging Face's formulation (gather the seen scores, rescale, scatter back),
+    computed in the same dtype: a division or multiplication by the penalty rounds the same
+    way in both, so they agree exactly, and agree with float64 to the dtype's precision."""
+    rng = np.random.default_rng(1)
+    logits64 = torch.from_numpy(rng.standard_normal((3, 11)) * 4)
+    tokens = torch.from_numpy(rng.integers(0, 11, size=(3, 6)))
+    logits = logits64.to(dtype)
+    score = torch.gather(logits, 1, tokens)
+    want = logits.scatter(1, tokens, torch.where(score < 0, score * 1.3, score / 1.3))
+    got = apply_repetition_penalty_torch(logits, tokens, 1.3)
+    assert got.dtype == dtype
+    torch.testing.assert_close(got, want, rtol=0, atol=0)
+    tol = {torch.float64: 1e-12, torch.float32: 1e-6, torch.bfloat16: 2e-2, torch.float16: 2e-3}[dtype]
+    torch.testing.assert_close(got.double(), apply_repetition_penalty_torch(logits64, tokens, 1.3), rtol=tol, atol=tol)
+
+
+def test_wrong_array_library_is_a_type_error() -> None:
+    with pytest.raises(TypeError, match=r"logits must be a torch.Tensor; got a NumPy array"):
+        apply_repetition_penalty_torch(np.zeros((1, 3)), torch.zeros(1, 1, dtype=torch.long), 1.2)
+    with pytest.raises(TypeError, match=r"logits must be a NumPy array or array-like; got a torch.Tensor"):
+        apply_repetition_penalty(torch.zeros(3), [1], 1.2)
+    with pytest.raises(TypeError, match=r"rng must be a numpy.random.Generator, an int seed or None; got str"):
+        tiny_lm(4, rng="zero")
+
+
 # ---------------------------------------------------------------- tiny models
 
 
 def test_tiny_lm_is_a_fixed_ngram_model() -> None:
-    lm = tiny_lm(4, context=2, seed=5)
+    lm = tiny_lm(4, context=2, rng=5)
     rows = np.stack([lm([a, b]) for a in range(4) for b in range(4)])
     np.testing.assert_allclose(np.exp(rows).sum(-1), 1.0)
     np.testing.assert_array_equal(lm([3, 1, 2]), lm([0, 1, 2]))  # only the last two tokens matter
-    np.testing.assert_array_equal(lm([1, 2]), tiny_lm(4, context=2, seed=5)([1, 2]))  # seeded
+    np.testing.assert_array_equal(lm([1, 2]), tiny_lm(4, context=2, rng=5)([1, 2]))  # seeded
     assert not np.array_equal(lm([]), lm([1]))
 
 
