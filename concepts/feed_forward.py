@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import ArrayLike
 
+from concepts._checks import as_array, require_positive_int, require_tensor, require_torch
+
 if TYPE_CHECKING:
     import torch
 
@@ -27,7 +29,7 @@ __all__ = [
     "act_torch",
     "feed_forward",
     "feed_forward_torch",
-    "ffn_parameters",
+    "ffn_param_count",
     "gated_feed_forward",
     "gated_feed_forward_torch",
     "gelu",
@@ -56,8 +58,9 @@ def gelu(x: ArrayLike, *, approximate: str = "none") -> np.ndarray:
     """GELU, ``x * Phi(x)`` with ``Phi`` the standard normal CDF, or its tanh approximation.
 
     ``approximate="none"`` is exact and PyTorch's default; ``"tanh"`` is
-    ``0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))``, the form in the original BERT and
-    GPT-2 code. They differ by less than 5e-4 anywhere.
+    ``0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))``, the form in GPT-2's code (and in
+    Google's BERT code after a later commit; as released it was exact). They differ by less
+    than 5e-4 anywhere.
 
     :param x: any shape.
     :param approximate: ``"none"`` or ``"tanh"``, as in ``torch.nn.functional.gelu``.
@@ -71,7 +74,7 @@ def gelu(x: ArrayLike, *, approximate: str = "none") -> np.ndarray:
     >>> np.round(gelu([-1.0, 0.0, 1.0], approximate="tanh"), 4).tolist()
     [-0.1588, 0.0, 0.8412]
     """
-    x = np.asarray(x, dtype=np.float64)
+    x = as_array(x, "x")
     if approximate == "none":
         return x * 0.5 * _erfc(-x / math.sqrt(2.0))  # x Phi(x); erfc keeps the far left tail exact
     if approximate == "tanh":
@@ -99,7 +102,7 @@ def act(x: ArrayLike, name: str) -> np.ndarray:
     [0.0, 3.0]
     """
     _check_name(name)
-    x = np.asarray(x, dtype=np.float64)
+    x = as_array(x, "x")
     if name in ("gelu", "gelu_tanh"):
         return gelu(x, approximate="none" if name == "gelu" else "tanh")
     if name == "relu":
@@ -127,7 +130,7 @@ def act_grad(x: ArrayLike, name: str) -> np.ndarray:
     [0.5, 1.0833]
     """
     _check_name(name)
-    x = np.asarray(x, dtype=np.float64)
+    x = as_array(x, "x")
     if name == "gelu":
         return 0.5 * _erfc(-x / math.sqrt(2.0)) + x * np.exp(-0.5 * x * x) / math.sqrt(2 * math.pi)
     if name == "gelu_tanh":
@@ -157,7 +160,7 @@ def glu(x: ArrayLike, *, axis: int = -1) -> np.ndarray:
     >>> glu([1.0, 2.0, 0.0, 0.0]).tolist()  # (1, 2) * sigmoid(0)
     [0.5, 1.0]
     """
-    x = np.asarray(x, dtype=np.float64)
+    x = as_array(x, "x")
     if x.ndim == 0 or x.shape[axis] % 2 or x.shape[axis] == 0:
         raise ValueError(f"x must have an even, non-zero size along axis {axis}; got shape {x.shape}")
     a, b = np.split(x, 2, axis=axis)
@@ -209,8 +212,8 @@ def feed_forward(
     >>> feed_forward([[1.0, -1.0]], w1, w2).tolist()  # relu(1, -1, 0) = (1, 0, 0) picks row 1 of w2
     [[1.0, 2.0]]
     """
-    x, w1, w2 = (np.asarray(a, dtype=np.float64) for a in (x, w1, w2))
-    b1, b2 = (None if b is None else np.asarray(b, dtype=np.float64) for b in (b1, b2))
+    x, w1, w2 = as_array(x, "x"), as_array(w1, "w1"), as_array(w2, "w2")
+    b1, b2 = (None if b is None else as_array(b, name) for b, name in ((b1, "b1"), (b2, "b2")))
     _check_ffn(x.shape, {"w1": w1.shape, "w2": w2.shape}, {"b1": b1, "b2": b2})
     _check_name(activation)
     h = x @ w1 + (0.0 if b1 is None else b1)  # x W1 + b1, (..., d_ff)
@@ -242,7 +245,7 @@ def gated_feed_forward(
     >>> np.round(gated_feed_forward([[1.0, 0.0]], w, v, w2), 4).tolist()  # silu(1, 0) * (1, 1)
     [[0.7311, 0.0]]
     """
-    x, w, v, w2 = (np.asarray(a, dtype=np.float64) for a in (x, w, v, w2))
+    x, w, v, w2 = (as_array(a, name) for a, name in ((x, "x"), (w, "w"), (v, "v"), (w2, "w2")))
     _check_ffn(x.shape, {"w": w.shape, "v": v.shape, "w2": w2.shape}, {})
     _check_name(activation)
     gate = act(x @ w, activation)  # act(x W), (..., d_ff)
@@ -265,9 +268,7 @@ def llama_hidden_size(d_model: int, *, multiple_of: int = 256, ffn_dim_multiplie
     >>> llama_hidden_size(4096)  # Llama-7B: int(10922.67) = 10922, rounded up to 43 * 256
     11008
     """
-    for name, n in (("d_model", d_model), ("multiple_of", multiple_of)):
-        if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
-            raise ValueError(f"{name} must be a positive integer; got {n!r}")
+    d_model, multiple_of = require_positive_int(d_model, "d_model"), require_positive_int(multiple_of, "multiple_of")
     if ffn_dim_multiplier is not None and not (math.isfinite(ffn_dim_multiplier) and ffn_dim_multiplier > 0):
         raise ValueError(f"ffn_dim_multiplier must be a positive finite number or None; got {ffn_dim_multiplier!r}")
     hidden = int(2 * (4 * d_model) / 3)  # 8/3 d_model keeps 3 matrices at the weight count of 2 at 4 d_model
@@ -276,7 +277,7 @@ def llama_hidden_size(d_model: int, *, multiple_of: int = 256, ffn_dim_multiplie
     return multiple_of * -(-hidden // multiple_of)  # round up to a multiple
 
 
-def ffn_parameters(d_model: int, d_ff: int, *, gated: bool = False, bias: bool = False) -> int:
+def ffn_param_count(d_model: int, d_ff: int, *, gated: bool = False, bias: bool = False) -> int:
     """Number of parameters of one FFN: ``2 d d_ff`` (plus ``d_ff + d`` biases), or ``3 d d_ff`` gated.
 
     :param d_model: model width, a positive integer.
@@ -286,13 +287,11 @@ def ffn_parameters(d_model: int, d_ff: int, *, gated: bool = False, bias: bool =
     :returns: the parameter count, also the multiply-adds per token.
     :raises ValueError: for a non-positive size, or ``bias`` with ``gated``.
 
-    >>> from concepts.feed_forward import ffn_parameters
-    >>> ffn_parameters(768, 3072) == ffn_parameters(768, 2048, gated=True)  # Shazeer's T5 setting
+    >>> from concepts.feed_forward import ffn_param_count
+    >>> ffn_param_count(768, 3072) == ffn_param_count(768, 2048, gated=True)  # Shazeer's T5 setting
     True
     """
-    for name, n in (("d_model", d_model), ("d_ff", d_ff)):
-        if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
-            raise ValueError(f"{name} must be a positive integer; got {n!r}")
+    d_model, d_ff = require_positive_int(d_model, "d_model"), require_positive_int(d_ff, "d_ff")
     if gated and bias:
         raise ValueError("gated FFNs here have no biases; got gated=True with bias=True")
     return (3 if gated else 2) * d_model * d_ff + (d_ff + d_model if bias else 0)
@@ -301,15 +300,21 @@ def ffn_parameters(d_model: int, d_ff: int, *, gated: bool = False, bias: bool =
 def act_torch(x: torch.Tensor, name: str) -> torch.Tensor:
     """PyTorch mirror of ``act``, written from the formulas so autograd differentiates them.
 
+    Float16 and bfloat16 inputs are computed in float32 and rounded once at the end, as
+    PyTorch's own activation kernels do; computing ``1 + tanh(...)`` in float16 would lose
+    the left tail of the tanh form to cancellation.
+
     >>> import torch
     >>> from concepts.feed_forward import act_torch
     >>> x = torch.tensor([-1.0, 0.0, 1.0], dtype=torch.float64)
     >>> [round(a, 4) for a in act_torch(x, "gelu").tolist()]
     [-0.1587, 0.0, 0.8413]
     """
-    import torch
-
+    torch = require_torch()
+    require_tensor(x, "x")
     _check_name(name)
+    if x.dtype in (torch.float16, torch.bfloat16):
+        return act_torch(x.float(), name).to(x.dtype)  # one rounding, as F.gelu / F.silu
     if name == "gelu":
         return x * 0.5 * torch.special.erfc(-x / math.sqrt(2.0))  # x Phi(x)
     if name == "gelu_tanh":
@@ -329,10 +334,12 @@ def glu_torch(x: torch.Tensor, *, dim: int = -1) -> torch.Tensor:
     >>> glu_torch(torch.tensor([1.0, 2.0, 0.0, 0.0])).tolist()
     [0.5, 1.0]
     """
-    import torch
-
+    torch = require_torch()
+    require_tensor(x, "x")
     if x.ndim == 0 or x.shape[dim] % 2 or x.shape[dim] == 0:
         raise ValueError(f"x must have an even, non-zero size along axis {dim}; got shape {tuple(x.shape)}")
+    if x.dtype in (torch.float16, torch.bfloat16):
+        return glu_torch(x.float(), dim=dim).to(x.dtype)  # one rounding, as F.glu
     a, b = x.chunk(2, dim=dim)
     return a * torch.sigmoid(b)
 
@@ -355,6 +362,9 @@ def feed_forward_torch(
     >>> feed_forward_torch(torch.tensor([[1.0, -1.0]]), w1, w2).tolist()
     [[1.0, 2.0]]
     """
+    for t, name in ((x, "x"), (w1, "w1"), (w2, "w2"), (b1, "b1"), (b2, "b2")):
+        if t is not None:
+            require_tensor(t, name)
     _check_ffn(tuple(x.shape), {"w1": tuple(w1.shape), "w2": tuple(w2.shape)}, {"b1": b1, "b2": b2})
     h = x @ w1 if b1 is None else x @ w1 + b1  # (..., d_ff)
     out = act_torch(h, activation) @ w2  # (..., d_out)
@@ -373,5 +383,7 @@ def gated_feed_forward_torch(
     >>> [round(a, 4) for a in gated_feed_forward_torch(x, eye, torch.ones(2, 2, dtype=torch.float64), eye)[0].tolist()]
     [0.7311, 0.0]
     """
+    for t, name in ((x, "x"), (w, "w"), (v, "v"), (w2, "w2")):
+        require_tensor(t, name)
     _check_ffn(tuple(x.shape), {"w": tuple(w.shape), "v": tuple(v.shape), "w2": tuple(w2.shape)}, {})
     return (act_torch(x @ w, activation) * (x @ v)) @ w2  # (..., d_out)

@@ -29,7 +29,7 @@ from concepts.feed_forward import (
     act_torch,
     feed_forward,
     feed_forward_torch,
-    ffn_parameters,
+    ffn_param_count,
     gated_feed_forward,
     gated_feed_forward_torch,
     gelu,
@@ -225,7 +225,7 @@ def test_ffn_and_attention_costs_cross_at_n_4d_and_2d() -> None:
     Mixing alone equals the FFN at n = 4d; with the 4 d^2 of the projections, attention equals it at n = 2d.
     """
     for d in (512, 4096):
-        ffn = ffn_parameters(d, 4 * d)  # one multiply-add per weight
+        ffn = ffn_param_count(d, 4 * d)  # one multiply-add per weight
         mixing = {n: n * d + n * d for n in (2 * d, 4 * d, 8 * d)}
         assert mixing[2 * d] < ffn == mixing[4 * d] < mixing[8 * d]
         attention = {n: 4 * d * d + 2 * n * d for n in (d, 2 * d, 3 * d)}  # projections + mixing
@@ -290,7 +290,7 @@ def check_against_sequential(ffn_fn: Callable, name: str, batch, d_model: int, d
         want = net(t64(x)).numpy()
     assert got.shape == (*batch, d_model)
     assert_close(got, want)
-    assert ffn_parameters(d_model, d_ff, bias=bias) == sum(p.numel() for p in net.parameters())
+    assert ffn_param_count(d_model, d_ff, bias=bias) == sum(p.numel() for p in net.parameters())
 
 
 FFN_IMPLS = {"numpy": feed_forward, "torch": torch_as_numpy(feed_forward_torch)}
@@ -356,7 +356,7 @@ def check_gated_against_reference(gated_fn: Callable, name: str, batch, d_model:
     got = gated_fn(x, w, v, w2, activation=name)
     assert got.shape == (*batch, d_model)
     assert_close(got, want)
-    assert ffn_parameters(d_model, d_ff, gated=True) == sum(p.numel() for p in ref.parameters())
+    assert ffn_param_count(d_model, d_ff, gated=True) == sum(p.numel() for p in ref.parameters())
 
 
 GATED_IMPLS = {"numpy": gated_feed_forward, "torch": torch_as_numpy(gated_feed_forward_torch)}
@@ -437,24 +437,24 @@ def test_llama_hidden_sizes(model: str, d_model: int, multiple_of: int, multipli
     assert llama_hidden_size(d_model, multiple_of=multiple_of, ffn_dim_multiplier=multiplier) % multiple_of == 0
 
 
-def test_llama_7b_ffn_parameters() -> None:
+def test_llama_7b_ffn_param_count() -> None:
     """Per layer: 3 * 4096 * 11008 = 135,266,304 FFN weights vs 4 * 4096^2 = 67,108,864 in attention.
 
     The FFN is 66.8% of the block's matrices, and 0.8% above the 2 * 4096 * 16384 of an ungated 4d FFN.
     """
     d = 4096
-    ffn = ffn_parameters(d, llama_hidden_size(d), gated=True)
+    ffn = ffn_param_count(d, llama_hidden_size(d), gated=True)
     assert ffn == 135_266_304 and 4 * d * d == 67_108_864
     assert round(ffn / (ffn + 4 * d * d), 3) == 0.668
     assert round((ffn + 4 * d * d) / 1e6, 1) == 202.4 and round(ffn / 1e6, 2) == 135.27
-    assert ffn_parameters(d, 4 * d) == 134_217_728
-    assert round(ffn / ffn_parameters(d, 4 * d) - 1, 3) == 0.008
+    assert ffn_param_count(d, 4 * d) == 134_217_728
+    assert round(ffn / ffn_param_count(d, 4 * d) - 1, 3) == 0.008
 
 
 @pytest.mark.parametrize("d_model", [3, 96, 768, 3072])
 def test_eight_thirds_gives_parameter_parity(d_model: int) -> None:
     """Three matrices at 8/3 d hold 3 * d * 8d/3 = 8 d^2 weights, as two at 4d do."""
-    assert ffn_parameters(d_model, 8 * d_model // 3, gated=True) == ffn_parameters(d_model, 4 * d_model)
+    assert ffn_param_count(d_model, 8 * d_model // 3, gated=True) == ffn_param_count(d_model, 4 * d_model)
 
 
 def test_shazeer_t5_setting_and_transformer_base() -> None:
@@ -462,16 +462,16 @@ def test_shazeer_t5_setting_and_transformer_base() -> None:
 
     Vaswani et al. base: d_model = 512, d_ff = 2048, with biases: 2 * 512 * 2048 + 2048 + 512 = 2,099,712.
     """
-    assert ffn_parameters(768, 3072) == ffn_parameters(768, 2048, gated=True) == 4_718_592
-    assert ffn_parameters(512, 2048, bias=True) == 2_099_712
+    assert ffn_param_count(768, 3072) == ffn_param_count(768, 2048, gated=True) == 4_718_592
+    assert ffn_param_count(512, 2048, bias=True) == 2_099_712
 
 
 def test_ffn_holds_two_thirds_of_a_block() -> None:
     """Without biases and norms, FFN 8 d^2 vs attention 4 d^2. GPT-2 small with biases and LayerNorms: 66.6%."""
     for d in (512, 768, 4096):
-        assert ffn_parameters(d, 4 * d) / (ffn_parameters(d, 4 * d) + 4 * d * d) == pytest.approx(2 / 3)
+        assert ffn_param_count(d, 4 * d) / (ffn_param_count(d, 4 * d) + 4 * d * d) == pytest.approx(2 / 3)
     d = 768
-    ffn, attn, norms = ffn_parameters(d, 4 * d, bias=True), 4 * d * d + 4 * d, 2 * 2 * d
+    ffn, attn, norms = ffn_param_count(d, 4 * d, bias=True), 4 * d * d + 4 * d, 2 * 2 * d
     layer = nn.TransformerEncoderLayer(d, 12, dim_feedforward=4 * d)  # the same block, counted by PyTorch
     assert ffn + attn + norms == sum(p.numel() for p in layer.parameters())
     assert (ffn, attn, norms) == (4_722_432, 2_362_368, 3_072)
@@ -546,9 +546,9 @@ def test_activation_bad_input() -> None:
         (llama_hidden_size, (4096,), {"multiple_of": 0}, r"multiple_of must be a positive integer; got 0"),
         (llama_hidden_size, (4096,), {"ffn_dim_multiplier": -1.3}, r"ffn_dim_multiplier must be .*got -1\.3"),
         (llama_hidden_size, (4096,), {"ffn_dim_multiplier": math.inf}, r"ffn_dim_multiplier must be .*got inf"),
-        (ffn_parameters, (768, 0), {}, r"d_ff must be a positive integer; got 0"),
-        (ffn_parameters, (True, 8), {}, r"d_model must be a positive integer; got True"),
-        (ffn_parameters, (768, 2048), {"gated": True, "bias": True}, r"gated=True with bias=True"),
+        (ffn_param_count, (768, 0), {}, r"d_ff must be a positive integer; got 0"),
+        (ffn_param_count, (True, 8), {}, r"d_model must be a positive integer; got True"),
+        (ffn_param_count, (768, 2048), {"gated": True, "bias": True}, r"gated=True with bias=True"),
     ],
 )
 def test_size_bad_input(fn, args, kwargs, message) -> None:
@@ -565,17 +565,17 @@ def computed_answers() -> dict[str, float]:
     w1 = np.array([[1.0, -1.0, 0.0], [1.0, 1.0, -1.0]])
     w2 = np.array([[1.0], [2.0], [4.0]])
     d = 4096
-    t5_width = next(f for f in range(1, 3073) if ffn_parameters(768, f, gated=True) == ffn_parameters(768, 3072))
+    t5_width = next(f for f in range(1, 3073) if ffn_param_count(768, f, gated=True) == ffn_param_count(768, 3072))
     return {
         "feed_forward.llama-width": llama_hidden_size(4096),
         "feed_forward.t5-width": t5_width,
-        "feed_forward.same-width-growth": ffn_parameters(d, 4 * d, gated=True) / ffn_parameters(d, 4 * d),
+        "feed_forward.same-width-growth": ffn_param_count(d, 4 * d, gated=True) / ffn_param_count(d, 4 * d),
         "feed_forward.gelu-at-one": float(act(1.0, "gelu")),
         "feed_forward.silu-at-minus-one": float(act(-1.0, "silu")),
-        "feed_forward.ffn-params": ffn_parameters(768, 3072, bias=True),
-        "feed_forward.llama-ffn-params": ffn_parameters(4096, llama_hidden_size(4096), gated=True) / 1e6,
+        "feed_forward.ffn-params": ffn_param_count(768, 3072, bias=True),
+        "feed_forward.llama-ffn-params": ffn_param_count(4096, llama_hidden_size(4096), gated=True) / 1e6,
         "feed_forward.hand-output": float(feed_forward(x, w1, w2, activation="relu")[0]),
-        "feed_forward.block-share": ffn_parameters(1024, 4096) / (ffn_parameters(1024, 4096) + 4 * 1024**2),
+        "feed_forward.block-share": ffn_param_count(1024, 4096) / (ffn_param_count(1024, 4096) + 4 * 1024**2),
     }
 
 
@@ -585,3 +585,82 @@ def test_bank_numeric_answers_are_right() -> None:
     for qid, value in computed.items():
         tol = bank_tolerance(numeric[qid], value)
         assert tol <= 0.01 * abs(value) + 1e-3, (qid, "tolerance too loose to tell answers apart")
+
+
+# ---------------------------------------------------------------- float32 and half precision
+
+LOW_PRECISION = [  # (dtype, tolerance): the mirrors compute half types in float32 and round once, as PyTorch
+    (torch.float32, dict(rtol=1e-5, atol=1e-5)),
+    (torch.float16, dict(rtol=2e-3, atol=2e-3)),
+    (torch.bfloat16, dict(rtol=1.6e-2, atol=1.6e-2)),
+]
+
+
+@pytest.mark.parametrize(("dtype", "tol"), LOW_PRECISION, ids=str)
+@pytest.mark.parametrize("name", ACTIVATIONS)
+def test_act_torch_matches_builtin_in_low_precision(name: str, dtype, tol) -> None:
+    """Values and gradients of ``act_torch`` equal ``F.gelu`` / ``F.silu`` / ... in float32, float16, bfloat16."""
+    x = (3 * torch.randn(4, 257, generator=torch.Generator().manual_seed(20))).to(dtype)
+    mine, ref = x.clone().requires_grad_(), x.clone().requires_grad_()
+    got, want = act_torch(mine, name), TORCH_ACT[name](ref)
+    assert got.dtype == want.dtype == dtype
+    torch.testing.assert_close(got, want, **tol)
+    got.float().pow(2).sum().backward()
+    want.float().pow(2).sum().backward()
+    torch.testing.assert_close(mine.grad, ref.grad, rtol=tol["rtol"] * 4, atol=tol["atol"] * 4)
+
+
+def test_gelu_tanh_half_precision_keeps_the_left_tail() -> None:
+    """Computed in float16 step by step, ``1 + tanh(...)`` cancels at x = -4 and the tanh form is off by
+    a quarter; computed in float32 and rounded once (as F.gelu does) it matches to one float16 ulp."""
+    x = torch.tensor([-4.0, -3.0], dtype=torch.float16)
+    naive = 0.5 * x * (1.0 + torch.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x**3)))
+    want = F.gelu(x, approximate="tanh")
+    assert ((naive.float() - want.float()).abs() / want.float().abs()).max() > 0.05
+    torch.testing.assert_close(act_torch(x, "gelu_tanh"), want, rtol=1e-3, atol=0)
+
+
+@pytest.mark.parametrize(("dtype", "tol"), LOW_PRECISION, ids=str)
+def test_ffn_torch_mirrors_match_modules_in_low_precision(dtype, tol) -> None:
+    """``feed_forward_torch``, ``gated_feed_forward_torch`` and ``glu_torch`` against nn modules and F.glu
+    in float32, float16 and bfloat16 (small widths, so the matmuls round alike)."""
+    torch.manual_seed(21)
+    net = nn.Sequential(nn.Linear(8, 16), nn.GELU(), nn.Linear(16, 8)).to(dtype)
+    x = torch.randn(2, 3, 8).to(dtype)
+    w1, w2 = (net[i].weight.detach().T for i in (0, 2))
+    with torch.no_grad():
+        got = feed_forward_torch(x, w1, w2, b1=net[0].bias, b2=net[2].bias, activation="gelu")
+        torch.testing.assert_close(got, net(x), rtol=tol["rtol"] * 4, atol=tol["atol"] * 4)
+        ref = LlamaStyleMLP(8, 16, "silu").to(dtype)
+        w, v, w2 = (m.weight.detach().T for m in (ref.gate_proj, ref.up_proj, ref.down_proj))
+        torch.testing.assert_close(
+            gated_feed_forward_torch(x, w, v, w2), ref(x), rtol=tol["rtol"] * 4, atol=tol["atol"] * 4
+        )
+        torch.testing.assert_close(glu_torch(x), F.glu(x, dim=-1), **tol)
+
+
+def test_torch_functions_refuse_numpy_and_numpy_functions_refuse_tensors() -> None:
+    with pytest.raises(TypeError, match=r"x must be a torch.Tensor; got a NumPy array"):
+        act_torch(np.ones(3), "relu")
+    with pytest.raises(TypeError, match=r"w1 must be a torch.Tensor; got a NumPy array"):
+        feed_forward_torch(torch.ones(1, 2), np.ones((2, 3)), torch.ones(3, 2))
+    with pytest.raises(TypeError, match=r"x must be a NumPy array or array-like; got a torch.Tensor"):
+        gelu(torch.ones(3))
+    assert feed_forward([[1.0, -1.0]], [[1.0, 0.0], [0.0, 1.0]], [[1.0], [1.0]]).tolist() == [[1.0]]
+
+
+def test_gelu_history_bert_released_exact() -> None:
+    """Google's BERT code computed the exact (erf) GELU when released; the tanh form came in a later
+    commit, which is why Hugging Face's BERT configs say "gelu". No page or bank text may say that the
+    original BERT code used the tanh form."""
+    import json
+
+    page = (BANK.parents[2] / "docs" / "concepts" / "feed_forward.md").read_text(encoding="utf-8")
+    bank_text = BANK.read_text(encoding="utf-8")
+    for text in (page, bank_text):
+        assert "original BERT" not in text
+    conventions = next(q for q in json.loads(bank_text)["questions"] if q["id"] == "feed_forward.gelu-conventions")
+    option = next(o for o in conventions["options"] if o["id"] == "bert-release-tanh")
+    assert option["correct"] is False
+    why = next(q for q in json.loads(bank_text)["interview"] if q["id"] == "feed_forward.why-gelu")
+    assert "trained better" not in why["answer"]
