@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from concepts._checks import as_array, require_positive_int, require_tensor, require_torch
+
 if TYPE_CHECKING:
     import torch
 
@@ -51,10 +53,8 @@ def _check(x_shape: tuple, normalized_shape: int | Sequence[int], eps: float | N
 
 
 def _as_float(name: str, a: object) -> np.ndarray:
-    """``a`` as a floating array (float32 stays float32; ints, lists and float16 become float64/float32)."""
-    if type(a).__module__.startswith("torch"):
-        raise TypeError(f"{name} must be a NumPy array or array-like; got a torch.Tensor (use the _torch function)")
-    a = np.asarray(a)
+    """``a`` as a floating array: float32 stays float32, float16 becomes float32, the rest float64."""
+    a = as_array(a, name, dtype=None)
     if a.dtype.kind not in "biuf":
         raise TypeError(f"{name} must hold real numbers; got dtype {a.dtype}")
     return a.astype(np.result_type(a.dtype, np.float32), copy=False)
@@ -191,7 +191,7 @@ def qk_norm_scores(q: np.ndarray, k: np.ndarray, *, eps: float = 1e-6) -> np.nda
     >>> round(float(qk_norm_scores(np.array([[1e3, 0.0]]), np.array([[1e3, 0.0]]), eps=0.0)[0, 0]), 4)
     1.4142
     """
-    q, k = np.asarray(q, dtype=float), np.asarray(k, dtype=float)
+    q, k = as_array(q, "q"), as_array(k, "k")
     if q.ndim < 2 or k.ndim < 2 or q.shape[-1] != k.shape[-1]:
         raise ValueError(f"q, k must have shapes (..., seq_q, d_k), (..., seq_k, d_k); got {q.shape}, {k.shape}")
     d_k = q.shape[-1]
@@ -201,11 +201,10 @@ def qk_norm_scores(q: np.ndarray, k: np.ndarray, *, eps: float = 1e-6) -> np.nda
 
 def _torch_input(x: object, weight: object = None, bias: object = None):
     """Check the tensors; return torch, the dtype to compute in, and the dtype to return."""
-    import torch
-
+    torch = require_torch()
     for name, t in (("x", x), ("weight", weight), ("bias", bias)):
-        if t is not None and not isinstance(t, torch.Tensor):
-            raise TypeError(f"{name} must be a torch.Tensor; got {type(t).__name__} (use the NumPy function)")
+        if t is not None:
+            require_tensor(t, name)
     low = x.dtype in (torch.float16, torch.bfloat16)  # PyTorch's kernels accumulate these in float32
     return torch, torch.float32 if low else x.dtype, x.dtype
 
@@ -291,30 +290,32 @@ def residual_block_torch(
     return norm(x + sublayer(x))  # every block renormalises the stream
 
 
-def build_stack(n_layers: int, d_model: int, *, d_hidden: int | None = None, seed: int = 0) -> torch.nn.ModuleDict:
-    """``n_layers`` blocks of (LayerNorm, MLP) plus a final LayerNorm, Xavier-initialised as in Xiong et al.
+def build_stack(
+    num_layers: int, d_model: int, *, d_ff: int | None = None, generator: torch.Generator | None = None
+) -> torch.nn.ModuleDict:
+    """``num_layers`` blocks of (LayerNorm, MLP) plus a final LayerNorm, Xavier-initialised as in Xiong et al.
 
     The same weights run as Pre-LN or Post-LN (see ``stack_forward``), so the two differ
-    only in where the norm sits. The MLP is ``Linear(d, 4d) -> ReLU -> Linear(4d, d)``.
+    only in where the norm sits. The MLP is ``Linear(d, d_ff) -> ReLU -> Linear(d_ff, d)``
+    with ``d_ff = 4 d`` by default; the stack is float64.
 
-    :raises ValueError: when ``n_layers``, ``d_model`` or ``d_hidden`` is not positive.
+    :param generator: draws the weights; ``None`` uses PyTorch's global generator.
+    :raises ValueError: when ``num_layers``, ``d_model`` or ``d_ff`` is not a positive integer.
 
     >>> from concepts.normalization import build_stack
-    >>> len(build_stack(3, 8)["blocks"])
+    >>> import torch
+    >>> len(build_stack(3, 8, generator=torch.Generator().manual_seed(0))["blocks"])
     3
     """
-    import torch
-    from torch import nn
-
-    d_hidden = 4 * d_model if d_hidden is None else d_hidden
-    if min(n_layers, d_model, d_hidden) < 1:
-        raise ValueError(f"n_layers, d_model, d_hidden must be positive; got {n_layers}, {d_model}, {d_hidden}")
-    gen = torch.Generator().manual_seed(seed)
+    torch = require_torch()
+    nn = torch.nn
+    num_layers, d_model = require_positive_int(num_layers, "num_layers"), require_positive_int(d_model, "d_model")
+    d_ff = 4 * d_model if d_ff is None else require_positive_int(d_ff, "d_ff")
     blocks = nn.ModuleList()
-    for _ in range(n_layers):
-        mlp = nn.Sequential(nn.Linear(d_model, d_hidden), nn.ReLU(), nn.Linear(d_hidden, d_model))
+    for _ in range(num_layers):
+        mlp = nn.Sequential(nn.Linear(d_model, d_ff), nn.ReLU(), nn.Linear(d_ff, d_model))
         for lin in (mlp[0], mlp[2]):
-            nn.init.xavier_uniform_(lin.weight, generator=gen)
+            nn.init.xavier_uniform_(lin.weight, generator=generator)
             nn.init.zeros_(lin.bias)
         blocks.append(nn.ModuleDict({"norm": nn.LayerNorm(d_model), "mlp": mlp}))
     return nn.ModuleDict({"blocks": blocks, "final_norm": nn.LayerNorm(d_model)}).double()
@@ -344,7 +345,7 @@ def layer_grad_norms(
     :param target: regression target of the shape of ``x``; the loss is
         ``0.5 * mean_t ||y_t - target_t||^2`` over tokens ``t``.
     :param norm_first: Pre-LN (True) or Post-LN (False).
-    :returns: array of shape ``(n_layers,)``, first block first.
+    :returns: array of shape ``(num_layers,)``, first block first.
     :raises ValueError: when ``target`` and ``x`` differ in shape.
 
     >>> from concepts.normalization import build_stack, layer_grad_norms

@@ -202,7 +202,7 @@ def test_numpy_functions_take_lists_and_torch_functions_refuse_numpy() -> None:
     np.testing.assert_allclose(rms_norm([[3, 4]], 2, eps=0.0), [[0.848528, 1.131371]], rtol=1e-5)
     *_, db = layer_norm_backward([[1.0, 1.0]], [[1.0, 2.0]], 2)
     assert db.tolist() == [1.0, 1.0]
-    with pytest.raises(TypeError, match=r"x must be a torch.Tensor; got ndarray"):
+    with pytest.raises(TypeError, match=r"x must be a torch.Tensor; got a NumPy array"):
         layer_norm_torch(np.ones((2, 3)), 3)
     with pytest.raises(TypeError, match=r"weight must be a torch.Tensor; got list"):
         rms_norm_torch(torch.ones(2, 3), 3, [1.0, 1.0, 1.0])
@@ -297,7 +297,9 @@ def one_thread():
 def _grads(depth: int, seed: int, norm_first: bool) -> np.ndarray:
     gen = torch.Generator().manual_seed(seed)
     x, t = torch.randn(2, 2, 64, 32, generator=gen, dtype=torch.float64)
-    return layer_grad_norms(build_stack(depth, 32, seed=seed), x, t, norm_first=norm_first)
+    return layer_grad_norms(
+        build_stack(depth, 32, generator=torch.Generator().manual_seed(seed)), x, t, norm_first=norm_first
+    )
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2, 3])
@@ -322,7 +324,7 @@ def test_gradient_scale_pre_vs_post_ln(seed, one_thread) -> None:
 
 def test_residual_stream_norm(one_thread) -> None:
     """Post-LN keeps every token at RMS 1 after each block; Pre-LN's stream grows with depth."""
-    stack = build_stack(16, 32, seed=0)
+    stack = build_stack(16, 32, generator=torch.Generator().manual_seed(0))
     x = torch.randn(64, 32, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
     rms = {True: [], False: []}
     with torch.no_grad():
@@ -379,7 +381,8 @@ def test_rms_norm_scale_not_shift_invariant_and_gradient_scale() -> None:
         (lambda: rms_norm_torch(torch.ones(2, 3), 3, eps=-1e-6), r"eps must be"),
         (lambda: qk_norm_scores(np.ones((2, 4)), np.ones((2, 3))), r"q, k must have shapes"),
         (lambda: qk_norm_scores(np.ones(4), np.ones((2, 4))), r"got \(4,\), \(2, 4\)"),
-        (lambda: build_stack(0, 8), r"n_layers, d_model, d_hidden must be positive"),
+        (lambda: build_stack(0, 8), r"num_layers must be a positive integer; got 0"),
+        (lambda: build_stack(2, 8, d_ff=0), r"d_ff must be a positive integer; got 0"),
         (
             lambda: layer_grad_norms(build_stack(1, 4), torch.ones(3, 4, dtype=torch.float64), torch.ones(3, 5)),
             r"target must have the shape of x",
