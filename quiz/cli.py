@@ -25,6 +25,7 @@ __all__ = ["main"]
 
 EXIT_USAGE = 2
 COMMANDS = ("validate", "review", "stats", "export")
+EXERCISE_COMMANDS = ("exercises", "exercise", "check")
 
 
 class UsageError(Exception):
@@ -450,6 +451,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parsers = _parsers()
     try:
+        if argv[:1] and argv[0] in EXERCISE_COMMANDS:  # exercises, exercise, check: their own parser
+            from quiz.exercises import main as exercises_main
+
+            return exercises_main(argv)
         if argv[:1] and argv[0] in COMMANDS:
             command = argv[0]
             args = parsers[command].parse_args(argv[1:])

@@ -37,7 +37,7 @@ __all__ = [
 APP_NAME = "interview-concepts"
 DB_ENV = "INTERVIEW_CONCEPTS_DB"
 APPLICATION_ID = 0x51435054  # "QCPT": marks the file as ours
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 LEECH_FAILURES = 8
 
 MIGRATIONS: dict[int, str] = {
@@ -64,6 +64,18 @@ MIGRATIONS: dict[int, str] = {
         first_seen TEXT NOT NULL
     );
     CREATE INDEX cards_due ON cards (due);
+    """,
+    2: """
+    CREATE TABLE exercise_attempts (
+        id INTEGER PRIMARY KEY,
+        attempted_at TEXT NOT NULL,         -- ISO 8601, UTC
+        exercise_id TEXT NOT NULL,          -- <slug>.<short-name>
+        concept TEXT NOT NULL,
+        passed INTEGER NOT NULL CHECK (passed IN (0, 1)),
+        checks_passed INTEGER NOT NULL,
+        checks_total INTEGER NOT NULL
+    );
+    CREATE INDEX exercise_attempts_id ON exercise_attempts (exercise_id);
     """,
 }
 
@@ -110,6 +122,16 @@ class ItemStats:
     answers: int
     failures: int
     card: fsrs.Card
+
+
+@dataclass(frozen=True)
+class ExerciseStats:
+    """What the store knows of one exercise: how often it was checked and when it first passed."""
+
+    exercise_id: str
+    concept: str
+    attempts: int
+    first_pass: datetime | None
 
 
 class Store:
@@ -243,6 +265,27 @@ class Store:
             " GROUP BY c.item_id ORDER BY c.item_id"
         )
         return [ItemStats(i, c, k, n, f or 0, fsrs.Card.from_json(card)) for i, c, k, card, n, f in rows]
+
+    def record_exercise(
+        self, exercise_id: str, concept: str, *, passed: bool, checks_passed: int, checks_total: int, now: datetime
+    ) -> None:
+        """Log one ``quiz check`` run of an exercise (exercises are never scheduled for review)."""
+        self.db.execute(
+            "INSERT INTO exercise_attempts (attempted_at, exercise_id, concept, passed, checks_passed, checks_total)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (_iso(now), exercise_id, concept, int(passed), checks_passed, checks_total),
+        )
+
+    def exercise_stats(self) -> dict[str, ExerciseStats]:
+        """Attempts and first pass of every exercise tried, by exercise id."""
+        rows = self.db.execute(
+            "SELECT exercise_id, concept, count(*), min(CASE WHEN passed THEN attempted_at END)"
+            " FROM exercise_attempts GROUP BY exercise_id ORDER BY exercise_id"
+        )
+        return {
+            i: ExerciseStats(i, c, n, None if first is None else datetime.fromisoformat(first))
+            for i, c, n, first in rows
+        }
 
     def answers(self) -> list[dict[str, Any]]:
         cur = self.db.execute("SELECT * FROM answers ORDER BY id")

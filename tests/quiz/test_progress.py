@@ -134,7 +134,7 @@ def test_newer_schema_is_refused(tmp_path) -> None:
 
 def test_schema_version_and_wal(tmp_path) -> None:
     with Store(tmp_path / "p.sqlite3") as store:
-        assert store.db.execute("PRAGMA user_version").fetchone()[0] == 1
+        assert store.db.execute("PRAGMA user_version").fetchone()[0] == 2  # 2 added exercise attempts
         assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
