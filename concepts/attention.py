@@ -15,12 +15,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import ArrayLike
 
+from concepts._checks import as_array, require_tensor, require_torch
+from concepts.masking import ALIGNS, causal_mask  # re-exported: the one causal mask lives in masking
+
 if TYPE_CHECKING:
     import torch
 
 __all__ = ["ALIGNS", "causal_mask", "scaled_dot_product_attention", "scaled_dot_product_attention_torch", "softmax"]
-
-ALIGNS = ("top-left", "bottom-right")
 
 
 def softmax(x: ArrayLike, *, axis: int = -1) -> np.ndarray:
@@ -42,42 +43,11 @@ def softmax(x: ArrayLike, *, axis: int = -1) -> np.ndarray:
     >>> np.round(softmax([1000.0, 1000.0 + np.log(3.0)]), 4).tolist()  # exp(1000) would overflow
     [0.25, 0.75]
     """
-    x = np.asarray(x, dtype=np.float64)
+    x = as_array(x, "x")
     if x.ndim == 0 or x.shape[axis] == 0:
         raise ValueError(f"x must have a non-empty axis {axis}; got shape {x.shape}")
     e = np.exp(x - x.max(axis=axis, keepdims=True))  # softmax(x) = softmax(x - c), c = max(x)
     return e / e.sum(axis=axis, keepdims=True)
-
-
-def causal_mask(seq_q: int, seq_k: int | None = None, *, align: str = "top-left") -> np.ndarray:
-    """Boolean causal mask of shape ``(seq_q, seq_k)``, ``True`` where a query may attend.
-
-    ``"top-left"`` lets query ``i`` see keys ``j <= i``; it is what ``is_causal=True`` means
-    in PyTorch's SDPA. ``"bottom-right"`` lines the last query up with the last key, so
-    query ``i`` sees keys ``j <= i + seq_k - seq_q``: the right mask when the queries are the
-    newest ``seq_q`` of ``seq_k`` tokens (decoding with a KV cache), and FlashAttention's
-    convention since version 2.1. The two agree when ``seq_q == seq_k``.
-
-    :param seq_q: number of queries, at least 1.
-    :param seq_k: number of keys, at least 1; ``seq_q`` when omitted.
-    :param align: ``"top-left"`` or ``"bottom-right"``.
-    :returns: boolean array of shape ``(seq_q, seq_k)``.
-    :raises ValueError: for a non-positive length or an unknown ``align``.
-
-    >>> from concepts.attention import causal_mask
-    >>> causal_mask(3).astype(int).tolist()
-    [[1, 0, 0], [1, 1, 0], [1, 1, 1]]
-    >>> causal_mask(2, 3, align="bottom-right").astype(int).tolist()
-    [[1, 1, 0], [1, 1, 1]]
-    """
-    seq_k = seq_q if seq_k is None else seq_k
-    for name, n in (("seq_q", seq_q), ("seq_k", seq_k)):
-        if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
-            raise ValueError(f"{name} must be a positive integer; got {n!r}")
-    if align not in ALIGNS:
-        raise ValueError(f"align must be one of {ALIGNS}; got {align!r}")
-    offset = 0 if align == "top-left" else seq_k - seq_q
-    return np.tril(np.ones((seq_q, seq_k), dtype=bool), k=offset)  # key j allowed iff j <= i + offset
 
 
 def _check(
@@ -162,8 +132,8 @@ def scaled_dot_product_attention(
     >>> np.round(scaled_dot_product_attention(x, x, v, is_causal=True)[1], 4).tolist()
     [[1.0, 0.0], [0.2689, 0.7311]]
     """
-    q, k, v = (np.asarray(a, dtype=np.float64) for a in (q, k, v))
-    mask = None if mask is None else np.asarray(mask)
+    q, k, v = (as_array(a, name) for a, name in ((q, "q"), (k, "k"), (v, "v")))
+    mask = None if mask is None else as_array(mask, "mask", dtype=None)
     kind = "" if mask is None else "float" if np.issubdtype(mask.dtype, np.floating) else mask.dtype.name
     _check(q.shape, k.shape, v.shape, None if mask is None else mask.shape, kind, is_causal, scale)
     scale = 1.0 / math.sqrt(q.shape[-1]) if scale is None else scale
@@ -192,6 +162,7 @@ def scaled_dot_product_attention_torch(
     """PyTorch mirror of ``scaled_dot_product_attention``: same arguments, same masks, same shapes.
 
     Keeps the dtype and device of ``q``; ``torch.softmax`` subtracts the maximum itself.
+    Every argument must be a tensor: a NumPy array raises ``TypeError``.
 
     >>> import torch
     >>> from concepts.attention import scaled_dot_product_attention_torch
@@ -201,8 +172,9 @@ def scaled_dot_product_attention_torch(
     >>> [[round(a, 4) for a in row] for row in out.tolist()]
     [[1.0, 2.0], [2.4621, 3.4621]]
     """
-    import torch
-
+    torch = require_torch()
+    q, k, v = (require_tensor(t, name) for t, name in ((q, "q"), (k, "k"), (v, "v")))
+    mask = None if mask is None else require_tensor(mask, "mask")
     kind = "" if mask is None else "float" if mask.is_floating_point() else str(mask.dtype).removeprefix("torch.")
     shapes = [tuple(t.shape) for t in (q, k, v)]
     _check(*shapes, None if mask is None else tuple(mask.shape), kind, is_causal, scale)

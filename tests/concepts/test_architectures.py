@@ -15,13 +15,13 @@ import torch
 from concepts.architectures import (
     allowed_pairs,
     attention_pattern,
-    causal_mask,
     cross_attention_mask,
+    encoder_decoder_masks,
     full_mask,
-    prefix_lm_mask,
     sees_the_future,
 )
 from concepts.attention import scaled_dot_product_attention
+from concepts.masking import causal_mask, padding_mask, prefix_lm_mask
 
 BANK = json.loads((Path(__file__).parents[2] / "quiz" / "banks" / "architectures.json").read_text(encoding="utf-8"))
 
@@ -33,14 +33,14 @@ PREFIX_5_3 = [[1, 1, 1, 0, 0], [1, 1, 1, 0, 0], [1, 1, 1, 0, 0], [1, 1, 1, 1, 0]
 
 
 def check_against_hand_written(pattern_fn) -> None:
-    """``pattern_fn(kind, n, prefix=...)`` reproduces the masks written out above."""
+    """``pattern_fn(kind, seq_len, prefix_len=...)`` reproduces the masks written out above."""
     assert pattern_fn("encoder", 3).astype(int).tolist() == ENCODER_3
     assert pattern_fn("decoder", 4).astype(int).tolist() == DECODER_4
-    assert pattern_fn("prefix_lm", 4, prefix=2).astype(int).tolist() == PREFIX_4_2
-    assert pattern_fn("prefix_lm", 5, prefix=3).astype(int).tolist() == PREFIX_5_3
+    assert pattern_fn("prefix_lm", 4, prefix_len=2).astype(int).tolist() == PREFIX_4_2
+    assert pattern_fn("prefix_lm", 5, prefix_len=3).astype(int).tolist() == PREFIX_5_3
     for n in (1, 2, 5):
-        assert pattern_fn("prefix_lm", n, prefix=0).tolist() == pattern_fn("decoder", n).tolist()
-        assert pattern_fn("prefix_lm", n, prefix=n).tolist() == pattern_fn("encoder", n).tolist()
+        assert pattern_fn("prefix_lm", n, prefix_len=0).tolist() == pattern_fn("decoder", n).tolist()
+        assert pattern_fn("prefix_lm", n, prefix_len=n).tolist() == pattern_fn("encoder", n).tolist()
 
 
 def test_patterns_equal_hand_written_masks() -> None:
@@ -60,12 +60,12 @@ def test_allowed_pairs_formula_counts_the_mask(n: int) -> None:
     assert allowed_pairs("encoder", n) == full_mask(n).sum() == n * n
     assert allowed_pairs("decoder", n) == causal_mask(n).sum()
     for p in range(n + 1):
-        assert allowed_pairs("prefix_lm", n, prefix=p) == prefix_lm_mask(n, p).sum()
+        assert allowed_pairs("prefix_lm", n, prefix_len=p) == prefix_lm_mask(n, p).sum()
 
 
 def test_hand_worked_counts() -> None:
     """n = 4, p = 2: rows see 2, 2, 3 and 4 keys, so 11 pairs; a decoder sees 1 + 2 + 3 + 4 = 10."""
-    assert allowed_pairs("prefix_lm", 4, prefix=2) == 11
+    assert allowed_pairs("prefix_lm", 4, prefix_len=2) == 11
     assert allowed_pairs("decoder", 4) == 10
     assert allowed_pairs("encoder", 4) == 16
 
@@ -108,14 +108,16 @@ def test_prefix_lm_is_bidirectional_inside_the_prefix_only() -> None:
     ("call", "match"),
     [
         (lambda: attention_pattern("bert", 3), "kind must be one of encoder, decoder, prefix_lm; got 'bert'"),
-        (lambda: attention_pattern("prefix_lm", 3), "prefix is needed for 'prefix_lm' and only for it"),
-        (lambda: attention_pattern("decoder", 3, prefix=1), "prefix is needed for 'prefix_lm' and only for it"),
-        (lambda: prefix_lm_mask(3, 4), "prefix must be an integer from 0 to n = 3; got 4"),
-        (lambda: allowed_pairs("prefix_lm", 3, prefix=-1), "prefix must be an integer from 0 to n = 3; got -1"),
-        (lambda: causal_mask(0), "n must be a positive integer; got 0"),
-        (lambda: full_mask(2.0), "n must be a positive integer; got 2.0"),
-        (lambda: cross_attention_mask(2, 0), "n_src must be a positive integer; got 0"),
-        (lambda: sees_the_future(np.ones((2, 3))), r"mask must be square, \(n, n\); got shape \(2, 3\)"),
+        (lambda: attention_pattern("prefix_lm", 3), "prefix_len is needed for 'prefix_lm' and only for it"),
+        (lambda: attention_pattern("decoder", 3, prefix_len=1), "prefix_len is needed for 'prefix_lm' and only for it"),
+        (lambda: prefix_lm_mask(3, 4), r"prefix_len must lie in \[0, seq_len = 3\]; got 4"),
+        (lambda: allowed_pairs("prefix_lm", 3, prefix_len=-1), r"prefix_len must lie in \[0, seq_len = 3\]; got -1"),
+        (lambda: causal_mask(0), "seq_q must be a positive integer; got 0"),
+        (lambda: full_mask(2.0), "seq_len must be a positive integer; got 2.0"),
+        (lambda: cross_attention_mask(2, 0), "seq_k must be a positive integer; got 0"),
+        (lambda: sees_the_future(np.ones((2, 3))), r"mask must be square, \(seq_len, seq_len\); got shape \(2, 3\)"),
+        (lambda: encoder_decoder_masks(np.ones((2, 3), int), np.ones((2, 2), bool)), "src_mask must be a boolean"),
+        (lambda: encoder_decoder_masks(np.ones((2, 3), bool), np.ones((1, 2), bool)), "same batch; got 2 and 1"),
     ],
 )
 def test_bad_input(call, match: str) -> None:
@@ -126,6 +128,19 @@ def test_bad_input(call, match: str) -> None:
 def test_bank_numeric_answers_are_right() -> None:
     keys = {q["id"]: q["answer"] for q in BANK["questions"] if q["type"] == "numeric"}
     assert keys["architectures.decoder-pairs"] == allowed_pairs("decoder", 10)
-    assert keys["architectures.prefix-pairs"] == allowed_pairs("prefix_lm", 5, prefix=3)
+    assert keys["architectures.prefix-pairs"] == allowed_pairs("prefix_lm", 5, prefix_len=3)
     assert keys["architectures.encoder-pairs"] == allowed_pairs("encoder", 6)
     assert keys["architectures.cross-pairs"] == cross_attention_mask(4, 10).sum()
+
+
+def test_encoder_decoder_masks_by_hand() -> None:
+    """Source lengths (3, 1) padded to 3, target lengths (2, 1) padded to 2.
+
+    Encoder: every query sees the real source keys. Decoder: query i sees real target keys
+    j <= i. Cross: every target query sees the real *source* keys, whatever the target padding.
+    """
+    enc, dec, cross = encoder_decoder_masks(padding_mask([3, 1], 3), padding_mask([2, 1], 2))
+    assert enc.shape == (2, 1, 3, 3) and dec.shape == (2, 1, 2, 2) and cross.shape == (2, 1, 2, 3)
+    assert enc[1, 0].astype(int).tolist() == [[1, 0, 0]] * 3
+    assert dec[0, 0].astype(int).tolist() == [[1, 0], [1, 1]] and dec[1, 0].astype(int).tolist() == [[1, 0], [1, 0]]
+    assert cross[0, 0].all() and cross[1, 0].astype(int).tolist() == [[1, 0, 0], [1, 0, 0]]

@@ -21,11 +21,11 @@ from support import check_numeric_keys
 from torch.nn.attention.bias import causal_lower_right, causal_upper_left
 
 from concepts.attention import (
-    causal_mask,
     scaled_dot_product_attention,
     scaled_dot_product_attention_torch,
     softmax,
 )
+from concepts.masking import causal_mask
 
 Attention = Callable[..., tuple[np.ndarray, np.ndarray]]
 BANK = Path(__file__).resolve().parents[2] / "quiz" / "banks" / "attention.json"
@@ -279,18 +279,94 @@ def test_multihead_attention_masks_mean_the_opposite() -> None:
         assert (weights[0, :, 2] == 0).all() and (weights[0, :, :2] > 0).all()
 
 
-def test_multihead_attention_fully_masked_row_depends_on_need_weights() -> None:
-    """nn.MultiheadAttention materialises the weights with a plain softmax when need_weights=True
-    (its default), giving NaN for a fully masked row; with need_weights=False it calls SDPA and
-    gets zeros, so the output is the output projection's bias (zero at initialisation)."""
-    torch.manual_seed(0)
-    mha = torch.nn.MultiheadAttention(4, 1, batch_first=True, dtype=torch.float64)
-    x = torch.randn(1, 3, 4, dtype=torch.float64)
+def test_multihead_attention_fully_masked_row_depends_on_the_path() -> None:
+    """nn.MultiheadAttention with a fully masked row, in torch 2.13.
+
+    need_weights=True (the default) materialises the weights with a plain softmax: NaN.
+    need_weights=False in training mode, or with autograd on, calls SDPA and gets zeros, so
+    the output is the output projection's bias (zero at initialisation). The inference
+    fast path (eval mode, no grad, self-attention with query is key is value, batch_first,
+    an even number of heads) runs a fused kernel instead and returns NaN even with
+    need_weights=False. One head is odd, so it never takes the fast path.
+    """
     everything = torch.ones(1, 3, dtype=torch.bool)
-    with torch.no_grad():
-        assert mha(x, x, x, key_padding_mask=everything)[0].isnan().all()
-        out, _ = mha(x, x, x, key_padding_mask=everything, need_weights=False)
-    torch.testing.assert_close(out, mha.out_proj.bias.expand(1, 3, 4))
+    for dtype in (torch.float64, torch.float32):
+        for num_heads in (1, 2):
+            torch.manual_seed(0)
+            mha = torch.nn.MultiheadAttention(4, num_heads, batch_first=True, dtype=dtype)
+            x = torch.randn(1, 3, 4, dtype=dtype)
+            with torch.no_grad():
+                assert mha(x, x, x, key_padding_mask=everything)[0].isnan().all()
+                out, _ = mha(x, x, x, key_padding_mask=everything, need_weights=False)
+            torch.testing.assert_close(out, mha.out_proj.bias.expand(1, 3, 4))  # training mode: zeros
+            mha.eval()
+            with torch.no_grad():
+                out, _ = mha(x, x, x, key_padding_mask=everything, need_weights=False)
+            assert out.isnan().all() if num_heads == 2 else (out == 0).all()  # 2 heads: the fast path
+            out, _ = mha(x, x, x, key_padding_mask=everything, need_weights=False)  # eval, grad on: SDPA
+            assert (out == 0).all()
+
+
+LOW_PRECISION = [(torch.float32, 2e-6), (torch.bfloat16, 2e-2)]
+
+
+@pytest.mark.parametrize("dtype, tol", LOW_PRECISION, ids=["float32", "bfloat16"])
+def test_a_large_negative_fill_makes_a_fully_masked_row_uniform_in_low_precision(dtype, tol) -> None:
+    """-1e9 added to every score of a row: "as if unmasked" in float64 only.
+
+    float32 numbers near 1e9 are 2**(29 - 23) = 64 apart, and bfloat16's (8 significant
+    bits) 2**22 apart, so s - 1e9 rounds to the same number for every score of order 1:
+    the row becomes exactly uniform and the output is the mean of the values. In float64
+    the spacing is 2**-23 (about 1.2e-7), so the scores survive and the row equals the
+    unmasked one to about 1e-6.
+    """
+    assert torch.finfo(torch.float32).eps * 2**29 == 64 and torch.finfo(torch.bfloat16).eps * 2**29 == 2**22
+    rng = np.random.default_rng(10)
+    q, k, v = (torch.from_numpy(rng.standard_normal(shape)) for shape in ((3, 4), (5, 4), (5, 2)))
+    fill = torch.zeros(3, 5, dtype=torch.float64)
+    fill[1] = -1e9
+    unmasked = F.scaled_dot_product_attention(q, k, v)
+    torch.testing.assert_close(
+        F.scaled_dot_product_attention(q, k, v, attn_mask=fill)[1], unmasked[1], atol=1e-5, rtol=0
+    )
+    q, k, v, fill = (t.to(dtype) for t in (q, k, v, fill))
+    scores = q @ k.T / 2 + fill
+    assert (scores[1] == scores[1, 0]).all(), "every score of the row rounded to the same number"
+    assert (torch.softmax(scores, -1)[1] == torch.softmax(scores, -1)[1, 0]).all()
+    for fn in (F.scaled_dot_product_attention, lambda *a, **kw: scaled_dot_product_attention_torch(*a, **kw)[0]):
+        out = fn(q, k, v, mask=fill) if fn is not F.scaled_dot_product_attention else fn(q, k, v, attn_mask=fill)
+        torch.testing.assert_close(out[1], v.mean(0), atol=tol, rtol=0)
+        assert (out[1] - unmasked[1].to(dtype)).abs().max() > 0.05, "not the unmasked output"
+    _, weights = scaled_dot_product_attention_torch(q, k, v, mask=fill)
+    assert (weights[1] == weights[1, 0]).all()
+
+
+@pytest.mark.parametrize("dtype, tol", LOW_PRECISION, ids=["float32", "bfloat16"])
+@pytest.mark.parametrize("mask_kind", MASKS)
+def test_torch_mirror_matches_sdpa_in_low_precision(dtype, tol, mask_kind: str) -> None:
+    """The PyTorch mirror against SDPA in the same dtype (SDPA's CPU math runs in float32 for bf16)."""
+    rng = np.random.default_rng(11)
+    batch, seq_q, seq_k = (2, 3), 5, 9
+    q, k, v = (rng.standard_normal((*batch, n, 8)) for n in (seq_q, seq_k, seq_k))
+    mask, is_causal = make_mask(mask_kind, batch, seq_q, seq_k, rng)
+    q, k, v = (torch.from_numpy(a).to(dtype) for a in (q, k, v))
+    m = None if mask is None else torch.from_numpy(mask)
+    m = m.to(dtype) if m is not None and m.is_floating_point() else m
+    out, weights = scaled_dot_product_attention_torch(q, k, v, mask=m, is_causal=is_causal)
+    assert out.dtype == weights.dtype == dtype
+    want = F.scaled_dot_product_attention(q, k, v, attn_mask=m, is_causal=is_causal)
+    torch.testing.assert_close(out, want, atol=tol, rtol=tol)
+
+
+def test_torch_mirror_refuses_numpy_arrays() -> None:
+    x = np.zeros((2, 4))
+    with pytest.raises(TypeError, match=r"q must be a torch\.Tensor; got a NumPy array"):
+        scaled_dot_product_attention_torch(x, x, x)
+    t = torch.zeros(2, 4)
+    with pytest.raises(TypeError, match=r"mask must be a torch\.Tensor; got a NumPy array"):
+        scaled_dot_product_attention_torch(t, t, t, mask=np.ones((2, 2), bool))
+    with pytest.raises(TypeError, match=r"q must be a NumPy array or array-like; got a torch\.Tensor"):
+        scaled_dot_product_attention(t, t, t)
 
 
 def test_exp_overflow_thresholds() -> None:

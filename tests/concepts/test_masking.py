@@ -21,12 +21,14 @@ import torch
 import torch.nn.functional as F
 from support import check_numeric_keys
 
-from concepts.attention import causal_mask, scaled_dot_product_attention
+from concepts.attention import scaled_dot_product_attention
 from concepts.masking import (
     IGNORE_INDEX,
     batch_attention_mask,
     batch_attention_mask_torch,
+    causal_mask,
     masked_softmax,
+    masked_softmax_torch,
     mlm_mask,
     padding_mask,
     prefix_lm_mask,
@@ -103,7 +105,7 @@ def check_padding_against_sdpa(mask_fn: MaskFn, batch: int, heads: int, seq: int
     q, k, v = (rng.standard_normal((batch, heads, seq, d_k)) for _ in range(3))
     lengths = random_lengths(rng, batch, seq)
     keep = padding_mask(lengths, seq, side=side)
-    mask = mask_fn(keep, causal=causal)
+    mask = mask_fn(keep, is_causal=causal)
     assert mask.shape == (batch, 1, seq, seq) and mask.dtype == bool
     out = sdpa(q, k, v, mask=mask)
     assert_close(scaled_dot_product_attention(q, k, v, mask=mask)[0], out)
@@ -134,7 +136,7 @@ def check_multihead_attention_convention(mask_fn: MaskFn) -> None:
         want, _ = mha(x, x, x, key_padding_mask=torch.from_numpy(~keep), attn_mask=~causal, need_weights=False)
         q, k, v = F.linear(x, mha.in_proj_weight, mha.in_proj_bias).split(d, dim=-1)
         q, k, v = (t.view(batch, seq, 2, d // 2).transpose(1, 2) for t in (q, k, v))  # (B, h, T, d_k)
-        mask = torch.from_numpy(mask_fn(keep, causal=True))  # (B, 1, T, T), True = attend
+        mask = torch.from_numpy(mask_fn(keep, is_causal=True))  # (B, 1, T, T), True = attend
         o = F.scaled_dot_product_attention(q, k, v, attn_mask=mask).transpose(1, 2).reshape(batch, seq, d)
         got = mha.out_proj(o)
     torch.testing.assert_close(got, want, rtol=1e-10, atol=1e-12)
@@ -162,7 +164,7 @@ def check_causality(mask_fn: MaskFn) -> None:
     """Changing token j never changes an output before j, and does change the output at j."""
     rng = np.random.default_rng(1)
     x = rng.standard_normal((2, 7, 8))
-    mask = mask_fn(np.ones((2, 7), dtype=bool), causal=True)
+    mask = mask_fn(np.ones((2, 7), dtype=bool), is_causal=True)
     out = one_layer(x, mask)
     for j in range(7):
         x2 = x.copy()
@@ -184,7 +186,7 @@ def check_padding_invisible(mask_fn: MaskFn) -> None:
     lengths = np.array([9, 4, 1, 6])
     for side in ("right", "left"):
         keep = padding_mask(lengths, 9, side=side)
-        for kwargs in ({}, {"causal": True}, {"prefix_len": 3}):
+        for kwargs in ({}, {"is_causal": True}, {"prefix_len": 3}):
             mask = mask_fn(keep, **kwargs)
             out = one_layer(x, mask)
             x2 = np.where(keep[..., None], x, 1e3 * rng.standard_normal(x.shape))  # new padding embeddings
@@ -194,7 +196,7 @@ def check_padding_invisible(mask_fn: MaskFn) -> None:
             # where the padding always comes after every real token
             no_padding = mask_fn(np.ones_like(keep), **kwargs)
             leaks = not np.allclose(one_layer(x2, no_padding)[keep], one_layer(x, no_padding)[keep])
-            assert leaks == (side == "left" or not kwargs.get("causal", False))
+            assert leaks == (side == "left" or not kwargs.get("is_causal", False))
 
 
 @pytest.mark.parametrize("impl", MASK_FNS)
@@ -219,7 +221,7 @@ def check_prefix_lm(mask_fn: MaskFn) -> None:
     )
     keep = np.ones((1, 5), dtype=bool)
     assert (mask_fn(keep, prefix_len=2)[0, 0] == hand).all()
-    assert (mask_fn(keep, prefix_len=0) == mask_fn(keep, causal=True)).all()
+    assert (mask_fn(keep, prefix_len=0) == mask_fn(keep, is_causal=True)).all()
     assert mask_fn(keep, prefix_len=5).all()
     # a prefix token's output depends on a later prefix token, never on the target after it
     x = np.random.default_rng(3).standard_normal((1, 5, 8))
@@ -253,7 +255,7 @@ def check_fully_masked_rows(mask_fn: MaskFn) -> None:
     """
     rng = np.random.default_rng(4)
     keep = padding_mask([5, 2], 5, side="left")
-    mask = mask_fn(keep, causal=True)  # (2, 1, 5, 5)
+    mask = mask_fn(keep, is_causal=True)  # (2, 1, 5, 5)
     empty = ~mask.any(-1)  # (2, 1, 5)
     assert empty.sum() == 3 and empty[1, 0, :3].all(), "rows 0-2 of the second sequence"
     q, k, v = (rng.standard_normal((2, 2, 5, 4)) for _ in range(3))
@@ -276,8 +278,8 @@ def check_fully_masked_rows(mask_fn: MaskFn) -> None:
     assert_close(np.where(real, finite, 0.0), np.where(real, fixed, 0.0))
     # right padding: every query sees key 0, so no row is empty unless padded queries are masked too
     right = padding_mask([5, 2], 5)
-    assert mask_fn(right, causal=True).any(-1).all()
-    assert (~mask_fn(right, causal=True, mask_queries=True).any(-1)).sum() == 3
+    assert mask_fn(right, is_causal=True).any(-1).all()
+    assert (~mask_fn(right, is_causal=True, mask_queries=True).any(-1)).sum() == 3
 
 
 @pytest.mark.parametrize("impl", MASK_FNS)
@@ -287,9 +289,79 @@ def test_fully_masked_rows(impl: str) -> None:
 
 def test_nan_spreads_into_the_loss_unless_the_rows_are_fixed() -> None:
     keep = padding_mask([3, 1], 3, side="left")
-    weights = masked_softmax(np.zeros((2, 1, 3, 3)), batch_attention_mask(keep, causal=True))
+    weights = masked_softmax(np.zeros((2, 1, 3, 3)), batch_attention_mask(keep, is_causal=True))
     assert math.isnan(float(weights.sum()))
     assert np.isfinite(np.where(keep[:, None, :, None], weights, 0.0)).all()  # masking the outputs
+
+
+def test_zeroing_nan_rows_after_the_softmax_fixes_the_forward_pass_only() -> None:
+    """Additive -inf mask, one fully masked query: nan_to_num after the softmax gives finite
+    outputs, but the softmax's backward multiplies by the NaN weights, so the query and key
+    gradients are NaN. Filling the empty rows before the softmax (masked_fill) keeps them finite,
+    and equal to those of a batch without that query."""
+    rng = np.random.default_rng(12)
+    q0, k0, v0 = (rng.standard_normal((3, 4)) for _ in range(3))
+    mask = np.ones((3, 3), dtype=bool)
+    mask[0] = False  # query 0 sees nothing
+    additive = torch.from_numpy(to_additive(mask))
+    grads = {}
+    for route in ("nan_to_num", "masked_fill"):
+        q, k, v = (torch.tensor(a, requires_grad=True) for a in (q0, k0, v0))
+        scores = q @ k.T / 2 + additive
+        if route == "nan_to_num":
+            weights = torch.softmax(scores, -1).nan_to_num(0.0)
+        else:
+            weights = masked_softmax_torch(scores, torch.from_numpy(mask), zero_empty_rows=True)
+        out = weights @ v
+        assert out.isfinite().all() and (out[0] == 0).all()  # the forward pass is fixed either way
+        out.sum().backward()
+        grads[route] = (q.grad, k.grad, v.grad)
+    q_grad, k_grad, v_grad = grads["nan_to_num"]
+    assert q_grad.isnan().any() and k_grad.isnan().all() and v_grad.isfinite().all()
+    q_grad, k_grad, v_grad = grads["masked_fill"]
+    assert all(g.isfinite().all() for g in (q_grad, k_grad, v_grad)) and (q_grad[0] == 0).all()
+    q, k, v = (torch.tensor(a, requires_grad=True) for a in (q0, k0, v0))
+    (torch.softmax(q[1:] @ k.T / 2, -1) @ v).sum().backward()  # the same batch without query 0
+    torch.testing.assert_close(k_grad, k.grad)
+
+
+@pytest.mark.parametrize("dtype, tol", [(torch.float64, 1e-12), (torch.float32, 1e-6), (torch.bfloat16, 1e-2)], ids=str)
+def test_masked_softmax_torch_matches_torch_and_numpy(dtype, tol) -> None:
+    """The mirror against torch.softmax over masked_fill (rows with a key) and the NumPy version."""
+    rng = np.random.default_rng(13)
+    scores = rng.standard_normal((2, 4, 5))
+    mask = rng.random((4, 5)) < 0.6
+    mask[1] = False
+    mask[2] = True
+    t, m = torch.from_numpy(scores).to(dtype), torch.from_numpy(mask)
+    want = torch.softmax(t.masked_fill(~m, float("-inf")), -1)
+    got = masked_softmax_torch(t, m)
+    assert got.dtype == dtype and got[:, 1].isnan().all()
+    torch.testing.assert_close(got[:, [0, 2, 3]], want[:, [0, 2, 3]], atol=tol, rtol=tol)
+    safe = masked_softmax_torch(t, m, zero_empty_rows=True)
+    assert (safe[:, 1] == 0).all()
+    np.testing.assert_allclose(safe.double().numpy(), masked_softmax(scores, mask, zero_empty_rows=True), atol=tol)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16], ids=str)
+def test_minus_1e9_makes_an_added_row_uniform_in_float32_and_bfloat16(dtype) -> None:
+    """Added to scores of order 1, -1e9 swallows them in float32 (neighbours 64 apart near 1e9)
+    and bfloat16: the fully masked row is exactly uniform, not "as if unmasked" (float64)."""
+    rng = np.random.default_rng(14)
+    q, k, v = (torch.from_numpy(rng.standard_normal((3, 4))).to(dtype) for _ in range(3))
+    mask = np.ones((3, 3), dtype=bool)
+    mask[0] = False
+    bias = torch.from_numpy(to_additive(mask, fill=-1e9)).to(dtype)
+    scores = q @ k.T / 2 + bias
+    assert (scores[0] == scores[0, 0]).all()
+    assert (torch.softmax(scores, -1)[0] == 1 / 3).all() if dtype == torch.float32 else True
+    out = F.scaled_dot_product_attention(q, k, v, attn_mask=bias)
+    torch.testing.assert_close(out[0], v.mean(0), atol=2e-2 if dtype == torch.bfloat16 else 1e-6, rtol=0)
+
+
+def test_masked_softmax_torch_refuses_numpy() -> None:
+    with pytest.raises(TypeError, match=r"scores must be a torch\.Tensor; got a NumPy array"):
+        masked_softmax_torch(np.zeros((2, 2)), torch.ones(2, 2, dtype=torch.bool))
 
 
 # ---------------------------------------------------------------- additive masks and their fill values
@@ -298,7 +370,7 @@ def test_nan_spreads_into_the_loss_unless_the_rows_are_fixed() -> None:
 def test_additive_masks_equal_boolean_ones() -> None:
     rng = np.random.default_rng(5)
     q, k, v = (rng.standard_normal((2, 3, 6, 4)) for _ in range(3))
-    mask = batch_attention_mask(padding_mask([6, 4]), causal=True)
+    mask = batch_attention_mask(padding_mask([6, 4]), is_causal=True)
     want = sdpa(q, k, v, mask=mask)
     for fill in (-np.inf, -1e9, "min"):
         assert_close(sdpa(q, k, v, mask=to_additive(mask, fill=fill)), want)
@@ -356,13 +428,13 @@ def check_hand_worked_example(mask_fn: MaskFn) -> None:
     outputs 2; query 2 sees {1, 2} and outputs 2.5.
     """
     keep = padding_mask([2, 3], 3)
-    mask = mask_fn(keep, causal=True)
+    mask = mask_fn(keep, is_causal=True)
     assert mask[0, 0].astype(int).tolist() == [[1, 0, 0], [1, 1, 0], [1, 1, 0]]
     zeros = np.zeros((2, 1, 3, 1))
     v = np.broadcast_to(np.array([1.0, 2.0, 3.0])[:, None], (2, 1, 3, 1))
     out = sdpa(zeros, zeros, v, mask=mask)[:, 0, :, 0]
     assert_close(out, [[1.0, 1.5, 1.5], [1.0, 1.5, 2.0]])
-    left = mask_fn(padding_mask([2, 3], 3, side="left"), causal=True)
+    left = mask_fn(padding_mask([2, 3], 3, side="left"), is_causal=True)
     assert_close(sdpa(zeros, zeros, v, mask=left)[0, 0, :, 0], [0.0, 2.0, 2.5])
 
 
@@ -390,7 +462,7 @@ def check_mlm_statistics(mlm_fn: Callable[..., tuple[np.ndarray, np.ndarray]]) -
     rng = np.random.default_rng(7)
     tokens = rng.integers(1, vocab, size=(1000, 1000))
     can_mask = rng.random(tokens.shape) < 0.9  # 10% padding or special tokens
-    inputs, labels = mlm_fn(tokens, vocab_size=vocab, mask_token_id=mask_id, can_mask=can_mask, seed=0)
+    inputs, labels = mlm_fn(tokens, vocab_size=vocab, mask_token_id=mask_id, can_mask=can_mask, rng=0)
     selected = labels != IGNORE_INDEX
     assert not selected[~can_mask].any(), "padding and special tokens are never selected"
     assert (labels[selected] == tokens[selected]).all() and (labels[~selected] == -100).all()
@@ -402,9 +474,9 @@ def check_mlm_statistics(mlm_fn: Callable[..., tuple[np.ndarray, np.ndarray]]) -
     assert within(masked, s, 0.8 + 0.1 / vocab)
     assert within(kept, s, 0.1 + 0.1 / vocab)
     assert within(s - masked - kept, s, 0.1 * (1 - 2 / vocab))
-    again = mlm_fn(tokens, vocab_size=vocab, mask_token_id=mask_id, can_mask=can_mask, seed=0)
+    again = mlm_fn(tokens, vocab_size=vocab, mask_token_id=mask_id, can_mask=can_mask, rng=0)
     assert (again[0] == inputs).all() and (again[1] == labels).all(), "same seed, same corruption"
-    other = mlm_fn(tokens, vocab_size=vocab, mask_token_id=mask_id, can_mask=can_mask, seed=1)
+    other = mlm_fn(tokens, vocab_size=vocab, mask_token_id=mask_id, can_mask=can_mask, rng=1)
     assert not (other[1] == labels).all()
 
 
@@ -417,7 +489,7 @@ def test_mlm_labels_are_ignored_by_cross_entropy() -> None:
     assert inspect.signature(F.cross_entropy).parameters["ignore_index"].default == IGNORE_INDEX == -100
     rng = np.random.default_rng(8)
     tokens = rng.integers(1, 50, size=(4, 32))
-    _, labels = mlm_mask(tokens, vocab_size=50, mask_token_id=0, seed=3)
+    _, labels = mlm_mask(tokens, vocab_size=50, mask_token_id=0, rng=3)
     logits = torch.randn(4 * 32, 50, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
     target = torch.from_numpy(labels.ravel())
     chosen = target != -100
@@ -453,20 +525,26 @@ def test_mlm_hand_cases() -> None:
         (lambda: prefix_lm_mask(0, 0), r"seq_len must be at least 1; got 0"),
         (
             lambda: batch_attention_mask(np.ones(3, bool)),
-            r"keep must be a boolean \(batch, seq\) array.*got shape \(3,\)",
+            r"mask must be a boolean \(batch, seq_len\) key padding mask.*got shape \(3,\)",
         ),
-        (lambda: batch_attention_mask(np.ones((2, 3), int)), r"keep must be a boolean \(batch, seq\) array"),
-        (lambda: batch_attention_mask(np.ones((1, 3), bool), causal=True, prefix_len=1), r"causal=True or prefix_len"),
+        (
+            lambda: batch_attention_mask(np.ones((2, 3), int)),
+            r"mask must be a boolean \(batch, seq_len\) key padding mask",
+        ),
+        (
+            lambda: batch_attention_mask(np.ones((1, 3), bool), is_causal=True, prefix_len=1),
+            r"is_causal=True or prefix_len",
+        ),
         (
             lambda: batch_attention_mask(np.ones((1, 3), bool), prefix_len=4),
             r"prefix_len must be an integer in \[0, seq_len = 3\]; got 4",
         ),
-        (lambda: via_torch(np.ones((1, 3), int)), r"keep must be a boolean \(batch, seq\) array"),
+        (lambda: via_torch(np.ones((1, 3), int)), r"mask must be a boolean \(batch, seq_len\) key padding mask"),
         (
             lambda: via_torch(np.ones((1, 3), bool), prefix_len=-1),
             r"prefix_len must be an integer in \[0, seq_len = 3\]; got -1",
         ),
-        (lambda: to_additive(np.ones(2, int)), r"keep must be a boolean mask .*got dtype int64"),
+        (lambda: to_additive(np.ones(2, int)), r"mask must be a boolean mask .*got dtype int64"),
         (lambda: to_additive(np.ones(2, bool), fill=1.0), r"fill must be a negative number, -inf or 'min'; got 1\.0"),
         (
             lambda: to_additive(np.ones(2, bool), fill="max"),
@@ -476,9 +554,9 @@ def test_mlm_hand_cases() -> None:
         (lambda: to_boolean(np.zeros(2, bool)), r"bias must be a floating additive mask; got dtype bool"),
         (
             lambda: masked_softmax(np.zeros((2, 2)), np.ones((3, 2), bool)),
-            r"keep must be boolean and broadcast to scores \(2, 2\); got bool \(3, 2\)",
+            r"mask must be boolean and broadcast to scores \(2, 2\); got bool \(3, 2\)",
         ),
-        (lambda: masked_softmax(np.zeros((2, 2)), np.ones((2, 2))), r"keep must be boolean .*got float64"),
+        (lambda: masked_softmax(np.zeros((2, 2)), np.ones((2, 2))), r"mask must be boolean .*got float64"),
         (
             lambda: mlm_mask(np.array([1.0]), vocab_size=5, mask_token_id=0),
             r"tokens must be a non-empty integer array; got dtype float64",
@@ -517,11 +595,11 @@ def computed_answers() -> dict[str, float]:
     """Every numeric answer of the bank, computed from the package rather than copied."""
     defaults = inspect.signature(mlm_mask).parameters
     select, mask_share, random_share = (defaults[n].default for n in ("select_prob", "mask_prob", "random_prob"))
-    left = batch_attention_mask(padding_mask([5, 2], 5, side="left"), causal=True)
+    left = batch_attention_mask(padding_mask([5, 2], 5, side="left"), is_causal=True)
     return {
         "masking.causal-pairs": float(causal_mask(6).sum()),
         "masking.prefix-pairs": float(prefix_lm_mask(6, 3).sum()),
-        "masking.batch-pairs": float(batch_attention_mask(padding_mask([4, 2]), causal=True).sum()),
+        "masking.batch-pairs": float(batch_attention_mask(padding_mask([4, 2]), is_causal=True).sum()),
         "masking.empty-rows": float((~left.any(-1)).sum()),
         "masking.mask-tokens": 512 * select * mask_share,
         "masking.unchanged-share": 100 * select * (1 - mask_share - random_share),
@@ -536,7 +614,7 @@ def test_bank_numeric_answers_are_right() -> None:
 def test_expected_mlm_counts_match_a_simulation() -> None:
     """The expected counts the bank asks for (512-token sequences) are what the function does on average."""
     tokens = np.random.default_rng(9).integers(1, 30_000, size=(400, 512))
-    inputs, labels = mlm_mask(tokens, vocab_size=30_000, mask_token_id=0, seed=4)
+    inputs, labels = mlm_mask(tokens, vocab_size=30_000, mask_token_id=0, rng=4)
     per_sequence = (inputs == 0).sum(1)
     assert abs(per_sequence.mean() - 512 * 0.15 * 0.8) < 5 * math.sqrt(512 * 0.12 * 0.88 / 400)
     selected_unchanged = (labels != -100) & (inputs == tokens)
@@ -563,7 +641,7 @@ def test_empty_rows_under_a_bottom_right_causal_mask() -> None:
 
 def test_mask_memory() -> None:
     """(B, 1, T, T): B T^2 bytes as bool, 4 B T^2 as float32; B = 8, T = 4096 gives 128 and 512 MiB."""
-    mask = batch_attention_mask(padding_mask([16, 9, 3]), causal=True)
+    mask = batch_attention_mask(padding_mask([16, 9, 3]), is_causal=True)
     assert mask.nbytes == 3 * 16**2 and to_additive(mask, dtype=np.float32).nbytes == 4 * 3 * 16**2
     assert 8 * 4096**2 == 128 * 2**20 and 4 * 8 * 4096**2 == 512 * 2**20
 
