@@ -133,13 +133,13 @@ def reference_forward(model: TinyDecoder, idx: torch.Tensor) -> torch.Tensor:
     """A pre-LN decoder written from F.layer_norm, SDPA(is_causal, enable_gqa) and F.gelu."""
     c = model.config
     B, T = idx.shape
-    hd = c.d_model // c.n_heads
+    hd = c.d_model // c.num_heads
     x = model.wte.weight[idx] + model.wpe.weight[:T]
     for blk in model.blocks:
         a = F.layer_norm(x, (c.d_model,), blk.ln1.weight, blk.ln1.bias)
-        q = (a @ blk.q.weight.T).view(B, T, c.n_heads, hd).transpose(1, 2)
-        k, v = (a @ blk.kv.weight.T).split(c.n_kv_heads * hd, dim=-1)
-        k, v = (t.view(B, T, c.n_kv_heads, hd).transpose(1, 2) for t in (k, v))
+        q = (a @ blk.q.weight.T).view(B, T, c.num_heads, hd).transpose(1, 2)
+        k, v = (a @ blk.kv.weight.T).split(c.num_kv_heads * hd, dim=-1)
+        k, v = (t.view(B, T, c.num_kv_heads, hd).transpose(1, 2) for t in (k, v))
         y = F.scaled_dot_product_attention(q, k, v, is_causal=True, enable_gqa=True)
         x = x + y.transpose(1, 2).reshape(B, T, c.d_model) @ blk.o.weight.T
         m = F.layer_norm(x, (c.d_model,), blk.ln2.weight, blk.ln2.bias)
@@ -149,9 +149,9 @@ def reference_forward(model: TinyDecoder, idx: torch.Tensor) -> torch.Tensor:
 
 CONFIGS = {
     "mha": TinyConfig(),
-    "gqa": TinyConfig(n_kv_heads=2),
-    "mqa": TinyConfig(n_kv_heads=1),
-    "deeper-gqa": TinyConfig(d_model=48, n_layers=3, n_heads=6, n_kv_heads=3),
+    "gqa": TinyConfig(num_kv_heads=2),
+    "mqa": TinyConfig(num_kv_heads=1),
+    "deeper-gqa": TinyConfig(d_model=48, num_layers=3, num_heads=6, num_kv_heads=3),
 }
 
 
@@ -196,7 +196,7 @@ def test_cached_decoding_fills_the_context():
 
 def check_chunked_prefill(model, cache_factory, idx: torch.Tensor, chunks: list[int]) -> None:
     """Feeding idx through the cache in chunks gives every row of one full forward pass."""
-    cache = cache_factory(model.config.n_layers)
+    cache = cache_factory(model.config.num_layers)
     with torch.no_grad():
         full = model(idx)
         parts, start = [], 0
@@ -220,7 +220,7 @@ def check_past_kv_never_change(model, cache_factory) -> None:
     idx = torch.randint(32, (1, 10), generator=gen)
     other = idx.clone()
     other[:, 6:] = (idx[:, 6:] + 1) % 32  # change the last four tokens
-    caches = [cache_factory(model.config.n_layers) for _ in range(2)]
+    caches = [cache_factory(model.config.num_layers) for _ in range(2)]
     with torch.no_grad():
         model(idx, caches[0])
         model(other, caches[1])
@@ -235,12 +235,12 @@ def test_past_keys_and_values_never_change():
 
 def test_cache_shapes_and_bytes_follow_the_formula():
     """The cache holds (B, h_kv, T, head_dim) per layer, and its bytes are the formula's."""
-    c = TinyConfig(n_layers=3, n_kv_heads=2)
-    model, cache = TinyDecoder(c), KVCache(c.n_layers)
+    c = TinyConfig(num_layers=3, num_kv_heads=2)
+    model, cache = TinyDecoder(c), KVCache(c.num_layers)
     with torch.no_grad():
         model(torch.zeros(4, 7, dtype=torch.long), cache)
         model(torch.zeros(4, 1, dtype=torch.long), cache)
-    head_dim = c.d_model // c.n_heads
+    head_dim = c.d_model // c.num_heads
     assert all(t.shape == (4, 2, 8, head_dim) for t in cache.keys + cache.values)
     assert len(cache) == 8
     assert cache.nbytes() == kv_cache_bytes(3, 2, head_dim, 8, 8, batch=4) == 2 * 3 * 2 * 8 * 8 * 8 * 4
@@ -325,10 +325,12 @@ def test_attention_rejects_bad_shapes(shapes, match, numpy_io):
 
 
 def test_bytes_reject_bad_arguments():
-    with pytest.raises(ValueError, match=r"n_layers must be a positive integer; got 0"):
+    with pytest.raises(ValueError, match=r"num_layers must be a positive integer; got 0"):
         kv_cache_bytes_per_token(0, 32, 128, 2)
-    with pytest.raises(ValueError, match=r"bytes_per_elem must be a positive integer; got 1.5"):
-        kv_cache_bytes_per_token(32, 32, 128, 1.5)
+    with pytest.raises(ValueError, match=r"bytes_per_elem must be positive; got 0"):
+        kv_cache_bytes_per_token(32, 32, 128, 0)
+    with pytest.raises(ValueError, match=r"bytes_per_elem must give whole bytes per token; got 0.3"):
+        kv_cache_bytes_per_token(1, 1, 1, 0.3)
     with pytest.raises(ValueError, match=r"seq_len must be a positive integer; got -1"):
         kv_cache_bytes(32, 32, 128, 2, -1)
     with pytest.raises(ValueError, match=r"batch must be a positive integer; got 0"):
@@ -338,7 +340,7 @@ def test_bytes_reject_bad_arguments():
 def test_cache_rejects_bad_appends():
     cache = KVCache(2)
     k = torch.zeros(1, 2, 3, 4)
-    with pytest.raises(ValueError, match=r"layer must be in \[0, 2\); got 2"):
+    with pytest.raises(ValueError, match=r"layer must be an int in \[0, 2\); got 2"):
         cache.append(2, k, k)
     with pytest.raises(ValueError, match=r"k and v must share a shape"):
         cache.append(0, k, k[:, :, :1])
@@ -347,15 +349,15 @@ def test_cache_rejects_bad_appends():
         ValueError, match=r"new k must have shape \(1, 2, 'T', 4\) to extend the cache; got \(1, 1, 1, 4\)"
     ):
         cache.append(0, k[:, :1, :1], k[:, :1, :1])
-    with pytest.raises(ValueError, match=r"n_layers must be a positive integer; got 0"):
+    with pytest.raises(ValueError, match=r"num_layers must be a positive integer; got 0"):
         KVCache(0)
 
 
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
-        ({"d_model": 30}, r"need n_heads \| d_model and n_kv_heads \| n_heads; got d_model=30"),
-        ({"n_kv_heads": 3}, r"n_kv_heads=3"),
+        ({"d_model": 30}, r"need num_heads \| d_model and num_kv_heads \| num_heads; got d_model=30"),
+        ({"num_kv_heads": 3}, r"num_kv_heads=3"),
         ({"max_len": 0}, r"max_len must be a positive integer; got 0"),
     ],
 )
@@ -368,7 +370,7 @@ def test_exceeding_max_positions_raises():
     model = TinyDecoder(TinyConfig(max_len=8))
     with pytest.raises(ValueError, match=r"positions must be < max_len=8; got 0..8"):
         model(torch.zeros(1, 9, dtype=torch.long))
-    cache = KVCache(model.config.n_layers)
+    cache = KVCache(model.config.num_layers)
     model(torch.zeros(1, 8, dtype=torch.long), cache)
     with pytest.raises(ValueError, match=r"positions must be < max_len=8; got 8..8"):
         model(torch.zeros(1, 1, dtype=torch.long), cache)
@@ -391,3 +393,91 @@ def test_model_and_generate_reject_bad_input():
         generate_full(model, torch.zeros(1, 2, dtype=torch.long), 0)
     with pytest.raises(ValueError, match=r"repeats must be a positive integer; got 0"):
         time_decode(model, 2, 2, use_cache=False, repeats=0)
+
+
+# ------------------------------------------------------------------ audit fixes: usable outputs, types, lazy torch
+
+
+@pytest.mark.parametrize("generate", [generate_full, generate_cached])
+def test_generated_tensors_can_be_fed_back_into_the_model(generate):
+    """The outputs are ordinary tensors: they used to be inference tensors (made under
+    ``torch.inference_mode``), which a model with gradients enabled refuses to take back."""
+    model = TinyDecoder()
+    tokens, logits = generate(model, torch.tensor([[1, 2]]), 3)
+    assert not tokens.is_inference() and not logits.is_inference()
+    loss = F.cross_entropy(model(tokens)[0, 1:-1], tokens[0, 2:])  # with autograd on
+    loss.backward()
+    assert model.head.weight.grad is not None
+    more, _ = generate(model, tokens, 2)  # continue from the output
+    torch.testing.assert_close(more[:, :5], tokens, rtol=0, atol=0)
+    logits.requires_grad_()
+
+
+def test_cache_append_refuses_numpy_arrays():
+    cache = KVCache(1)
+    with pytest.raises(TypeError, match=r"k must be a torch\.Tensor; got a NumPy array"):
+        cache.append(0, np.zeros((1, 2, 3, 4)), torch.zeros(1, 2, 3, 4))
+    with pytest.raises(TypeError, match=r"v must be a torch\.Tensor; got list"):
+        cache.append(0, torch.zeros(1, 2, 3, 4), [0.0])
+    with pytest.raises(TypeError, match=r"q must be a torch\.Tensor; got a NumPy array"):
+        causal_attention_torch(np.zeros((1, 1, 1, 2)), torch.zeros(1, 1, 1, 2), torch.zeros(1, 1, 1, 2))
+    with pytest.raises(TypeError, match=r"q must be a NumPy array or array-like; got a torch\.Tensor"):
+        causal_attention(torch.zeros(1, 1, 1, 2), np.zeros((1, 1, 1, 2)), np.zeros((1, 1, 1, 2)))
+
+
+def test_module_imports_without_torch():
+    """``import concepts.kv_cache`` and the byte counts need no PyTorch; the model asks for the extra."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; sys.modules['torch'] = None\n"
+        "import concepts.kv_cache as m\n"
+        "print(m.kv_cache_bytes_per_token(32, 32, 128, 2), m.TinyConfig().num_kv_heads)\n"
+        "try:\n    m.TinyDecoder\nexcept ImportError as e:\n    print(e)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.splitlines() == [
+        "524288 4",
+        "this function needs PyTorch, which is not installed: pip install 'interview-concepts[torch]'",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("dtype", "atol", "rtol"),
+    [(torch.float32, 1e-5, 1e-5), (torch.bfloat16, 3e-2, 3e-2), (torch.float16, 3e-3, 3e-3)],
+    ids=str,
+)
+@pytest.mark.parametrize("shape", [(2, 4, 2, 1, 9, 8), (1, 6, 3, 5, 12, 16)])
+def test_attention_torch_matches_sdpa_in_low_precision(dtype, atol, rtol, shape):
+    """``causal_attention_torch`` keeps the input dtype and agrees with SDPA in that dtype."""
+    b, h, h_kv, t_q, t_k, d = shape
+    gen = torch.Generator().manual_seed(sum(shape))
+    q = torch.randn(b, h, t_q, d, generator=gen).to(dtype)
+    k, v = (torch.randn(b, h_kv, t_k, d, generator=gen).to(dtype) for _ in range(2))
+    got = causal_attention_torch(q, k, v)
+    assert got.dtype == dtype
+    torch.testing.assert_close(got, sdpa_bottom_right(q, k, v), atol=atol, rtol=rtol)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
+def test_cached_decoding_tracks_full_recomputation_in_low_precision(dtype):
+    """In float32 and bfloat16 the cache is not bit-exact (different kernels, different sums)
+    but its logits stay within the dtype's rounding of the full recomputation's."""
+    model = TinyDecoder(TinyConfig(dtype=dtype, num_kv_heads=2))
+    prompt = torch.tensor([[3, 1, 4, 1, 5]])
+    with torch.no_grad():
+        full = model(torch.cat([prompt, torch.tensor([[9]])], 1))[:, -1]
+        cache = KVCache(model.config.num_layers)
+        model(prompt, cache)
+        cached = model(torch.tensor([[9]]), cache)[:, -1]
+    tol = 1e-5 if dtype == torch.float32 else 6e-2
+    torch.testing.assert_close(cached, full, atol=tol, rtol=tol)
+
+
+def test_quantised_cache_bytes():
+    """int8/fp8 halve the fp16 cache and int4 quarters it (scales and zero points not counted)."""
+    fp16 = kv_cache_bytes_per_token(32, 32, 128, 2)
+    assert kv_cache_bytes_per_token(32, 32, 128, 1) == fp16 // 2 == 262_144
+    assert kv_cache_bytes_per_token(32, 32, 128, 0.5) == fp16 // 4 == 131_072
+    assert kv_cache_bytes_per_token(32, 32, 128, 4) == 2 * fp16
