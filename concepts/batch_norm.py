@@ -14,11 +14,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import ArrayLike
+
+from concepts._checks import as_array, require_tensor, require_torch
 
 if TYPE_CHECKING:
     import torch
 
-__all__ = ["BatchNorm1d", "batch_norm", "batch_norm_torch", "fold_into_linear"]
+__all__ = ["BatchNorm1d", "batch_norm", "batch_norm_torch", "fold_into_linear", "fold_into_linear_torch"]
 
 
 def _check_vectors(C: int, vectors: dict[str, Any]) -> None:
@@ -30,6 +33,16 @@ def _check_vectors(C: int, vectors: dict[str, Any]) -> None:
 def _check_eps(eps: float) -> None:
     if not eps > 0:
         raise ValueError(f"eps must be positive; got {eps!r}")
+
+
+def _arrays(x: Any, vectors: dict[str, Any]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """NumPy inputs as float64 arrays; a torch tensor is refused with a pointer to the mirror."""
+    return as_array(x, "x"), {k: as_array(v, k) for k, v in vectors.items()}
+
+
+def _tensors(x: Any, vectors: dict[str, Any]) -> None:
+    for name, v in {"x": x, **vectors}.items():
+        require_tensor(v, name)
 
 
 def _check(x: Any, vectors: dict[str, Any], *, training: bool, momentum: float, eps: float) -> int:
@@ -78,6 +91,7 @@ def batch_norm(
         running statistics (copies of the inputs in evaluation mode).
     :raises ValueError: on a wrong rank or shape, a bad ``momentum`` or ``eps``, or a
         single value per channel in training.
+    :raises TypeError: when handed a torch tensor (use :func:`batch_norm_torch`).
 
     >>> from concepts.batch_norm import batch_norm
     >>> x = np.array([[1.0], [2.0], [3.0]])  # N=3, C=1: mean 2, biased var 2/3, unbiased 1
@@ -86,6 +100,8 @@ def batch_norm(
     ([[-1.2247], [0.0], [1.2247]], [0.2], [1.0])
     """
     vectors = {"running_mean": running_mean, "running_var": running_var, "gamma": gamma, "beta": beta}
+    x, vectors = _arrays(x, vectors)
+    running_mean, running_var, gamma, beta = vectors.values()
     C = _check(x, vectors, training=training, momentum=momentum, eps=eps)
     axes = (0,) if x.ndim == 2 else (0, 2)  # every axis but the channel axis
     shape = (1, C) if x.ndim == 2 else (1, C, 1)  # a (C,) vector broadcast against x
@@ -118,7 +134,10 @@ def batch_norm_torch(
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """:func:`batch_norm` in PyTorch tensor operations, differentiable by autograd.
 
-    Same arguments, shapes and return value as :func:`batch_norm`.
+    Same arguments, shapes and return value as :func:`batch_norm`; computes in the dtype of
+    ``x`` (float32, float16 and bfloat16 included).
+
+    :raises TypeError: when an input is not a torch tensor.
 
     >>> import torch
     >>> from concepts.batch_norm import batch_norm_torch
@@ -127,9 +146,10 @@ def batch_norm_torch(
     >>> [round(v, 4) for v in y.flatten().tolist()], round(float(rm), 4), round(float(rv), 4)
     ([-1.2247, 0.0, 1.2247], 0.2, 1.0)
     """
-    import torch
+    torch = require_torch()
 
     vectors = {"running_mean": running_mean, "running_var": running_var, "gamma": gamma, "beta": beta}
+    _tensors(x, vectors)
     C = _check(x, vectors, training=training, momentum=momentum, eps=eps)
     dims = (0,) if x.ndim == 2 else (0, 2)
     shape = (1, C) if x.ndim == 2 else (1, C, 1)
@@ -188,7 +208,11 @@ class BatchNorm1d:
         return self.train(False)
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
-        """Normalise ``x`` of shape ``(N, C)`` or ``(N, C, L)``; in training, update the running statistics."""
+        """Normalise ``x`` of shape ``(N, C)`` or ``(N, C, L)``; in training, update the running statistics.
+
+        :raises TypeError: for a torch tensor (this layer is NumPy; ``torch.nn.BatchNorm1d`` is its PyTorch twin).
+        """
+        x = as_array(x, "x")
         cumulative = self.momentum is None
         factor = 1.0 / (self.num_batches_tracked + 1) if cumulative else self.momentum  # cumulative: a_t = 1/t
         y, running_mean, running_var = batch_norm(
@@ -236,40 +260,85 @@ class BatchNorm1d:
 
 
 def fold_into_linear(
-    W: np.ndarray,
-    b: np.ndarray | None,
-    gamma: np.ndarray,
-    beta: np.ndarray,
-    running_mean: np.ndarray,
-    running_var: np.ndarray,
+    W: ArrayLike,
+    b: ArrayLike | None,
+    gamma: ArrayLike,
+    beta: ArrayLike,
+    running_mean: ArrayLike,
+    running_var: ArrayLike,
     *,
     eps: float = 1e-5,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Fold an evaluation-mode batch norm into the linear layer before it.
 
-    ``x @ W.T + b`` followed by batch norm with frozen statistics equals ``x @ W'.T + b'``.
+    ``x @ W + b`` followed by batch norm with frozen statistics equals ``x @ W' + b'``.
+    ``W`` is ``(d_in, C)``, the package's NumPy layout; an ``nn.Linear`` weight is its
+    transpose (see :func:`fold_into_linear_torch` for PyTorch's layout).
 
-    :param W: the linear layer's weight, ``(C, d_in)`` as in ``nn.Linear``.
+    :param W: the linear layer's weight, ``(d_in, C)``.
     :param b: its bias, ``(C,)``, or None for a layer without bias.
     :param gamma: batch-norm scale, ``(C,)``.
     :param beta: batch-norm shift, ``(C,)``.
     :param running_mean: running mean, ``(C,)``.
     :param running_var: running variance, ``(C,)``.
     :param eps: the batch norm's epsilon, positive.
-    :returns: ``(W', b')`` with shapes ``(C, d_in)`` and ``(C,)``.
+    :returns: ``(W', b')`` with shapes ``(d_in, C)`` and ``(C,)``.
     :raises ValueError: when a shape does not match ``W`` or ``eps`` is not positive.
+    :raises TypeError: when handed a torch tensor.
 
     >>> from concepts.batch_norm import fold_into_linear
-    >>> W, b = np.array([[2.0, 0.0]]), np.array([1.0])  # C=1, d_in=2
-    >>> Wf, bf = fold_into_linear(W, b, np.array([3.0]), np.array([0.5]), np.array([1.0]), np.array([4.0]), eps=0.0001)
+    >>> W, b = np.array([[2.0], [0.0]]), np.array([1.0])  # d_in=2, C=1
+    >>> Wf, bf = fold_into_linear(W, b, [3.0], [0.5], [1.0], [4.0], eps=0.0001)
     >>> np.round(Wf, 4).tolist(), np.round(bf, 4).tolist()  # s = 3/sqrt(4) = 1.5
-    ([[3.0, 0.0]], [0.5])
+    ([[3.0], [0.0]], [0.5])
     """
+    W = as_array(W, "W")
     if W.ndim != 2:
-        raise ValueError(f"W must have shape (C, d_in); got {W.shape}")
-    C = W.shape[0]
+        raise ValueError(f"W must have shape (d_in, C); got {W.shape}")
+    C = W.shape[1]
     b = np.zeros(C) if b is None else b
-    _check_vectors(C, {"b": b, "gamma": gamma, "beta": beta, "running_mean": running_mean, "running_var": running_var})
+    vectors = {"b": b, "gamma": gamma, "beta": beta, "running_mean": running_mean, "running_var": running_var}
+    vectors = {k: as_array(v, k) for k, v in vectors.items()}
+    _check_vectors(C, vectors)
     _check_eps(eps)
+    b, gamma, beta, running_mean, running_var = vectors.values()
     s = gamma / np.sqrt(running_var + eps)  # s = gamma / sqrt(var + eps)   (C,)
-    return s[:, None] * W, s * (b - running_mean) + beta  # W' = diag(s) W,  b' = s (b - mu) + beta
+    return W * s[None, :], s * (b - running_mean) + beta  # W' = W diag(s),  b' = s (b - mu) + beta
+
+
+def fold_into_linear_torch(linear: torch.nn.Linear, bn: torch.nn.BatchNorm1d) -> torch.nn.Linear:
+    """Fold an ``nn.BatchNorm1d`` into the ``nn.Linear`` before it: a new ``nn.Linear`` with bias.
+
+    Reads the running statistics of ``bn`` whatever its mode (the fold is only exact for
+    evaluation mode), scales each output row of ``linear.weight`` (shape ``(C, d_in)``,
+    PyTorch's layout) by ``s = gamma / sqrt(running_var + eps)``, and keeps the dtype.
+
+    :raises TypeError: when ``linear`` or ``bn`` is not the expected module.
+    :raises ValueError: when their sizes differ.
+
+    >>> import torch
+    >>> from concepts.batch_norm import fold_into_linear_torch
+    >>> lin, bn = torch.nn.Linear(2, 3), torch.nn.BatchNorm1d(3).eval()
+    >>> x = torch.randn(4, 2)
+    >>> bool(torch.allclose(fold_into_linear_torch(lin, bn)(x), bn(lin(x)), atol=1e-6))
+    True
+    """
+    torch = require_torch()
+    if not isinstance(linear, torch.nn.Linear) or not isinstance(bn, torch.nn.BatchNorm1d):
+        raise TypeError(
+            f"expected an nn.Linear and an nn.BatchNorm1d; got {type(linear).__name__}, {type(bn).__name__}"
+        )
+    if linear.out_features != bn.num_features:
+        raise ValueError(
+            f"bn must have num_features = linear.out_features = {linear.out_features}; got {bn.num_features}"
+        )
+    with torch.no_grad():
+        W, C = linear.weight, linear.out_features
+        b = linear.bias if linear.bias is not None else torch.zeros(C, dtype=W.dtype)
+        gamma = bn.weight if bn.weight is not None else torch.ones(C, dtype=W.dtype)
+        beta = bn.bias if bn.bias is not None else torch.zeros(C, dtype=W.dtype)
+        s = gamma / torch.sqrt(bn.running_var + bn.eps)  # (C,)
+        fused = torch.nn.Linear(linear.in_features, C, dtype=W.dtype)
+        fused.weight.copy_(s[:, None] * W)  # nn.Linear's rows are output channels: W' = diag(s) W
+        fused.bias.copy_(s * (b - bn.running_mean) + beta)
+    return fused

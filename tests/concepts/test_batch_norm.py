@@ -11,8 +11,9 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 import torch
+from support import bank_tolerance, check_numeric_keys
 
-from concepts.batch_norm import BatchNorm1d, batch_norm, batch_norm_torch, fold_into_linear
+from concepts.batch_norm import BatchNorm1d, batch_norm, batch_norm_torch, fold_into_linear, fold_into_linear_torch
 
 # (N, C) and (N, C, L), including C=1, L=1, and a batch of one with L > 1 (N * L = 5 values).
 SHAPES = [(4, 3), (2, 5), (7, 1), (3, 4, 6), (2, 3, 1), (1, 3, 5), (16, 8, 2)]
@@ -132,11 +133,11 @@ def check_fold(fold_fn: Callable, C: int, d_in: int, *, bias: bool) -> None:
         expected = bn(lin(x)).numpy()
         b = lin.bias.numpy() if bias else None
         args = (bn.weight.numpy(), bn.bias.numpy(), bn.running_mean.numpy(), bn.running_var.numpy())
-        Wf, bf = fold_fn(lin.weight.numpy(), b, *args, eps=bn.eps)
-        folded = torch.nn.functional.linear(x, torch.from_numpy(Wf), torch.from_numpy(bf)).numpy()
+        Wf, bf = fold_fn(lin.weight.numpy().T, b, *args, eps=bn.eps)  # nn.Linear's (C, d_in) -> (d_in, C)
+        folded = x.numpy() @ Wf + bf
         fused = torch.nn.utils.fusion.fuse_linear_bn_eval(lin, bn)  # PyTorch's own folding
     np.testing.assert_allclose(folded, expected, rtol=1e-10, atol=1e-10)
-    np.testing.assert_allclose(Wf, fused.weight.detach().numpy(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(Wf, fused.weight.detach().numpy().T, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(bf, fused.bias.detach().numpy(), rtol=1e-12, atol=1e-12)
 
 
@@ -192,12 +193,12 @@ def test_folded_linear_equals_linear_then_bn(C: int, d_in: int, bias: bool) -> N
 def test_folding_does_not_hold_in_training_mode() -> None:
     """Folding uses frozen statistics; a training-mode BN normalises by the batch and differs."""
     rng = np.random.default_rng(3)
-    W, b, x = rng.standard_normal((3, 4)), rng.standard_normal(3), 2.0 + rng.standard_normal((6, 4))
+    W, b, x = rng.standard_normal((4, 3)), rng.standard_normal(3), 2.0 + rng.standard_normal((6, 4))
     gamma, beta, rm, rv = np.ones(3), np.zeros(3), np.zeros(3), np.ones(3)
     Wf, bf = fold_into_linear(W, b, gamma, beta, rm, rv)
-    h = x @ W.T + b  # (N, C)
-    np.testing.assert_allclose(x @ Wf.T + bf, batch_norm(h, rm, rv, gamma, beta, training=False)[0])
-    assert not np.allclose(x @ Wf.T + bf, batch_norm(h, rm, rv, gamma, beta, training=True)[0], atol=1e-2)
+    h = x @ W + b  # (N, C)
+    np.testing.assert_allclose(x @ Wf + bf, batch_norm(h, rm, rv, gamma, beta, training=False)[0])
+    assert not np.allclose(x @ Wf + bf, batch_norm(h, rm, rv, gamma, beta, training=True)[0], atol=1e-2)
 
 
 def test_hand_worked_example() -> None:
@@ -336,14 +337,20 @@ def test_bank_parameter_and_buffer_counts() -> None:
 
 
 def test_bank_fold_numbers() -> None:
-    """Bank and page: gamma 3, var 4 (eps -> 0), beta 0.5, W = [[2, 0]], b = 1, so s = 3 / 2 = 1.5 and W' = [[3, 0]].
+    """Bank and page: gamma 3, var 4 (eps -> 0), beta 0.5, weights (2, 0), b = 1, so s = 3 / 2 = 1.5 and W' = (3, 0).
 
     With mean 1 (page): b' = 1.5 (1 - 1) + 0.5 = 0.5. With mean 3 (bank): b' = 1.5 (1 - 3) + 0.5 = -2.5.
     """
-    W, b, gamma, beta, var = np.array([[2.0, 0.0]]), np.array([1.0]), np.array([3.0]), np.array([0.5]), np.array([4.0])
+    W, b, gamma, beta, var = (
+        np.array([[2.0], [0.0]]),
+        np.array([1.0]),
+        np.array([3.0]),
+        np.array([0.5]),
+        np.array([4.0]),
+    )
     for mean, expected_b in [(1.0, 0.5), (3.0, -2.5)]:
         Wf, bf = fold_into_linear(W, b, gamma, beta, np.array([mean]), var, eps=1e-12)
-        np.testing.assert_allclose(Wf, [[3.0, 0.0]])
+        np.testing.assert_allclose(Wf, [[3.0], [0.0]])
         np.testing.assert_allclose(bf, [expected_b])
 
 
@@ -434,9 +441,9 @@ def test_layer_bad_input_raises() -> None:
 @pytest.mark.parametrize(
     ("W", "b", "message"),
     [
-        (np.ones(3), None, r"W must have shape \(C, d_in\); got \(3,\)"),
-        (np.ones((3, 2)), np.ones(2), r"b must have shape \(C,\) = \(3,\); got \(2,\)"),
-        (np.ones((2, 5)), None, r"gamma must have shape \(C,\) = \(2,\); got \(3,\)"),
+        (np.ones(3), None, r"W must have shape \(d_in, C\); got \(3,\)"),
+        (np.ones((2, 3)), np.ones(2), r"b must have shape \(C,\) = \(3,\); got \(2,\)"),
+        (np.ones((5, 2)), None, r"gamma must have shape \(C,\) = \(2,\); got \(3,\)"),
     ],
 )
 def test_fold_bad_input_raises(W: np.ndarray, b: np.ndarray | None, message: str) -> None:
@@ -446,4 +453,161 @@ def test_fold_bad_input_raises(W: np.ndarray, b: np.ndarray | None, message: str
 
 def test_fold_bad_eps_raises() -> None:
     with pytest.raises(ValueError, match=r"eps must be positive; got -1.0"):
-        fold_into_linear(np.ones((3, 2)), None, np.ones(3), np.zeros(3), np.zeros(3), np.ones(3), eps=-1.0)
+        fold_into_linear(np.ones((2, 3)), None, np.ones(3), np.zeros(3), np.zeros(3), np.ones(3), eps=-1.0)
+
+
+# ---- low precision, types, and the claims added for issue 7 ------------------------------
+
+LOW_PRECISION = {torch.float32: 1e-5, torch.float16: 2e-2, torch.bfloat16: 1e-1}
+
+
+@pytest.mark.parametrize("dtype", LOW_PRECISION)
+@pytest.mark.parametrize("shape", [(8, 3), (4, 3, 5)])
+def test_torch_mirror_matches_nn_in_low_precision(dtype: torch.dtype, shape: tuple[int, ...]) -> None:
+    """batch_norm_torch vs nn.BatchNorm1d in float32, float16 and bfloat16: outputs and running stats."""
+    rng = np.random.default_rng(20)
+    C, tol = shape[1], LOW_PRECISION[dtype]
+    ref = reference(C, rng, momentum=0.1, eps=1e-5).to(dtype)
+    gamma, beta = ref.weight.detach().clone(), ref.bias.detach().clone()
+    rm, rv = ref.running_mean.clone(), ref.running_var.clone()
+    for training in (True, True, False):
+        ref.train(training)
+        x = torch.from_numpy(batch(rng, shape)).to(dtype)
+        y, rm, rv = batch_norm_torch(x, rm, rv, gamma, beta, training=training)
+        assert y.dtype == dtype and rm.dtype == dtype
+        want = ref(x).detach()
+        torch.testing.assert_close(y.float(), want.float(), rtol=tol, atol=tol)
+        torch.testing.assert_close(rm.float(), ref.running_mean.float(), rtol=tol, atol=tol)
+        torch.testing.assert_close(rv.float(), ref.running_var.float(), rtol=tol, atol=tol)
+
+
+def test_numpy_layer_given_a_tensor_raises_type_error() -> None:
+    """Issue 7: BatchNorm1d handed a tensor used to fail inside ``x.size // C``."""
+    with pytest.raises(TypeError, match=r"x must be a NumPy array or array-like; got a torch.Tensor"):
+        BatchNorm1d(3)(torch.ones(4, 3))
+    with pytest.raises(TypeError, match=r"gamma must be a NumPy array or array-like; got a torch.Tensor"):
+        batch_norm(np.ones((4, 3)), np.zeros(3), np.ones(3), torch.ones(3), np.zeros(3))
+    with pytest.raises(TypeError, match=r"x must be a torch.Tensor; got a NumPy array"):
+        batch_norm_torch(np.ones((4, 3)), *(torch.ones(3),) * 4)
+    with pytest.raises(TypeError, match=r"W must be a NumPy array or array-like; got a torch.Tensor"):
+        fold_into_linear(torch.ones(2, 3), None, np.ones(3), np.zeros(3), np.zeros(3), np.ones(3))
+
+
+def test_numpy_functions_accept_lists() -> None:
+    _, rm, _ = batch_norm([[1.0], [2.0], [3.0]], [0.0], [1.0], [1.0], [0.0], training=True)
+    np.testing.assert_allclose(rm, [0.2])
+    assert BatchNorm1d(1)([[1.0], [3.0]]).shape == (2, 1)
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+def test_fold_into_linear_torch_equals_pytorch_fusion(dtype: torch.dtype) -> None:
+    torch.manual_seed(1)
+    lin, bn = torch.nn.Linear(5, 4).to(dtype), torch.nn.BatchNorm1d(4, eps=1e-3).to(dtype)
+    with torch.no_grad():
+        bn.weight.uniform_(0.5, 2.0)
+        bn.bias.normal_()
+        for _ in range(3):
+            bn(lin(2.0 + torch.randn(8, 5, dtype=dtype)))
+    lin.eval(), bn.eval()
+    ours, theirs = fold_into_linear_torch(lin, bn), torch.nn.utils.fusion.fuse_linear_bn_eval(lin, bn)
+    tol = 1e-12 if dtype == torch.float64 else 1e-6
+    torch.testing.assert_close(ours.weight, theirs.weight, rtol=tol, atol=tol)
+    torch.testing.assert_close(ours.bias, theirs.bias, rtol=tol, atol=tol)
+    with pytest.raises(ValueError, match=r"bn must have num_features = linear.out_features = 4; got 3"):
+        fold_into_linear_torch(lin, torch.nn.BatchNorm1d(3))
+    with pytest.raises(TypeError, match=r"expected an nn.Linear and an nn.BatchNorm1d; got Linear, Linear"):
+        fold_into_linear_torch(lin, lin)
+
+
+@pytest.mark.parametrize("impl", IMPLEMENTATIONS)
+def test_statistics_pooled_over_positions_leak_the_future(impl: str) -> None:
+    """Page and bank: BN over (N, C, L) pools every position, so in training an early position's
+    output changes when a later token changes: a causal model would see the future. Eval mode
+    (frozen statistics) and LayerNorm over the features of each token do not."""
+    rng = np.random.default_rng(21)
+    x = rng.standard_normal((2, 3, 6))  # (N, C, L): L = 6 positions
+    later = x.copy()
+    later[:, :, -1] += 5.0  # change only the last position
+    vectors = (np.zeros(3), np.ones(3), np.ones(3), np.zeros(3))
+    fn = IMPLEMENTATIONS[impl]
+    early, early_changed = (fn(a, *vectors, training=True)[0][:, :, :-1] for a in (x, later))
+    assert np.abs(early - early_changed).max() > 0.1
+    ref = torch.nn.BatchNorm1d(3).double()
+    with torch.no_grad():
+        diff = ref(torch.from_numpy(later))[:, :, :-1] - ref(torch.from_numpy(x))[:, :, :-1]
+    assert diff.abs().max() > 0.1, "nn.BatchNorm1d leaks the same way"
+    frozen = [fn(a, *vectors, training=False)[0][:, :, :-1] for a in (x, later)]
+    np.testing.assert_array_equal(frozen[0], frozen[1])
+    ln = torch.nn.functional.layer_norm
+    per_token = [ln(torch.from_numpy(a).transpose(1, 2), (3,))[:, :-1] for a in (x, later)]
+    torch.testing.assert_close(per_token[0], per_token[1], rtol=0, atol=0)
+
+
+def test_scale_invariance_shrinks_the_gradient_so_weight_decay_raises_the_effective_lr() -> None:
+    """Bank and page: BN(x (aW)) = BN(x W) for a > 0 in training, so the loss ignores the norm of W,
+    the gradient is orthogonal to W and scales like 1/a. Weight decay shrinks a, so the same
+    learning rate turns W by more: the effective step is lr / ||W||^2."""
+    torch.manual_seed(2)
+    x, dy = torch.randn(16, 5, dtype=torch.float64), torch.randn(16, 4, dtype=torch.float64)
+    W = torch.randn(5, 4, dtype=torch.float64)
+    grads = {}
+    for a in (1.0, 2.0):
+        Wa = (a * W).requires_grad_(True)
+        y, _, _ = batch_norm_torch(x @ Wa, torch.zeros(4), torch.ones(4), torch.ones(4), torch.zeros(4), training=True,
+                                   eps=1e-12)  # fmt: skip
+        (y * dy).sum().backward()
+        grads[a] = (y.detach(), Wa.grad)
+    torch.testing.assert_close(grads[1.0][0], grads[2.0][0])
+    torch.testing.assert_close(grads[2.0][1], grads[1.0][1] / 2.0)
+    np.testing.assert_allclose((grads[1.0][1] * W).sum(0).numpy(), 0.0, atol=1e-9)  # per column: g ⟂ w
+
+
+def test_zero_gamma_makes_a_residual_block_the_identity_at_init() -> None:
+    """Bank and page (Goyal et al., 2017): with the last BN's gamma = 0, block(x) = x + 0, so a deep
+    stack of such blocks starts as the identity; the gradient still reaches gamma."""
+    torch.manual_seed(3)
+    lin1, bn1, lin2, bn2 = (torch.nn.Linear(6, 6).double(), torch.nn.BatchNorm1d(6).double(),
+                            torch.nn.Linear(6, 6).double(), torch.nn.BatchNorm1d(6).double())  # fmt: skip
+    torch.nn.init.zeros_(bn2.weight)
+    x = torch.randn(10, 6, dtype=torch.float64)
+    out = x + bn2(lin2(torch.relu(bn1(lin1(x)))))
+    torch.testing.assert_close(out, x, rtol=0, atol=0)
+    (out * torch.randn_like(out)).sum().backward()
+    assert bn2.weight.grad.abs().max() > 1e-3 and lin2.weight.grad.abs().max() == 0.0
+
+
+def _grad_ratio(a: float) -> float:
+    """|grad at a W| / |grad at W| for a linear layer feeding a training-mode batch norm."""
+    torch.manual_seed(4)
+    x, dy, W = torch.randn(12, 3, dtype=torch.float64), torch.randn(12, 2, dtype=torch.float64), torch.randn(3, 2)
+    norms = []
+    for scale in (1.0, a):
+        Wa = (scale * W.double()).requires_grad_(True)
+        y, _, _ = batch_norm_torch(x @ Wa, torch.zeros(2), torch.ones(2), torch.ones(2), torch.zeros(2), training=True,
+                                   eps=1e-12)  # fmt: skip
+        (y * dy).sum().backward()
+        norms.append(float(Wa.grad.norm()))
+    return norms[1] / norms[0]
+
+
+def computed_answers() -> dict[str, float]:
+    """Every numeric key of the bank, computed from the package (or PyTorch) rather than copied."""
+    layer = BatchNorm1d(1)
+    for _ in range(3):
+        layer(np.array([[9.0], [11.0]]))
+    _, _, rv = batch_norm([[0.0], [2.0], [4.0], [6.0]], [0.0], [1.0], [1.0], [0.0], training=True)
+    _, bf = fold_into_linear([[2.0], [0.0]], [1.0], [3.0], [0.5], [3.0], [4.0], eps=1e-12)
+    ref = torch.nn.BatchNorm1d(64)
+    return {
+        "batch_norm.running-mean-steps": float(layer.running_mean[0]),
+        "batch_norm.running-var-step": float(rv[0]),
+        "batch_norm.keras-momentum": 1 - 0.99,
+        "batch_norm.param-count": sum(p.numel() for p in ref.parameters()),
+        "batch_norm.fold-bias": float(bf[0]),
+        "batch_norm.grad-scale": _grad_ratio(4.0),
+        "batch_norm.effective-lr": round(_grad_ratio(0.5) / 0.5, 6),  # (|g| / |W|) grows by 2 / 0.5
+    }
+
+
+def test_bank_numeric_answers_are_right() -> None:
+    check_numeric_keys("batch_norm", computed_answers(), bank_tolerance)
