@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import ArrayLike
 
+from concepts._checks import as_array, require_positive_int, require_tensor
 from concepts.attention import scaled_dot_product_attention
 
 if TYPE_CHECKING:
@@ -36,8 +37,7 @@ Shape = tuple[int, ...]
 
 def _positive(**sizes: int) -> None:
     for name, n in sizes.items():
-        if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
-            raise ValueError(f"{name} must be a positive integer; got {n!r}")
+        require_positive_int(n, name)
 
 
 def _groups(num_heads: int, num_kv_heads: int) -> int:
@@ -78,7 +78,7 @@ def repeat_kv(kv: ArrayLike, n_rep: int) -> np.ndarray:
     >>> repeat_kv(kv, 2)[:, 0, 0].tolist()
     [1.0, 1.0, 2.0, 2.0]
     """
-    kv = np.asarray(kv, dtype=np.float64)
+    kv = as_array(kv, "kv")
     if kv.ndim < 3:
         raise ValueError(f"kv must have shape (..., num_kv_heads, seq, d); got {kv.shape}")
     _positive(n_rep=n_rep)
@@ -151,8 +151,8 @@ def grouped_query_attention(
     >>> np.round(out[:, 0, 0], 4).tolist()
     [17.3106, 12.6894]
     """
-    q, k, v = (np.asarray(a, dtype=np.float64) for a in (q, k, v))
-    mask = None if mask is None else np.asarray(mask)
+    q, k, v = as_array(q, "q"), as_array(k, "k"), as_array(v, "v")
+    mask = None if mask is None else as_array(mask, "mask", dtype=None)
     batch, h, g = _plan(q.shape, k.shape, v.shape, None if mask is None else mask.shape)
     r, (seq_q, seq_k) = h // g, (q.shape[-2], k.shape[-2])
     q = q.reshape(*q.shape[:-3], g, r, seq_q, q.shape[-1])  # head i = j r + m: group j, member m, (..., g, r, T_q, d_k)
@@ -174,6 +174,8 @@ def grouped_query_attention_torch(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """PyTorch mirror of :func:`grouped_query_attention`: same arguments, grouping, masks and shapes.
 
+    Keeps the dtype of ``q``; a NumPy array raises a TypeError naming ``torch.Tensor``.
+
     >>> import torch
     >>> from concepts.grouped_query_attention import grouped_query_attention_torch
     >>> q = torch.tensor([[[1.0]], [[-1.0]]], dtype=torch.float64)
@@ -185,6 +187,9 @@ def grouped_query_attention_torch(
     """
     from concepts.attention import scaled_dot_product_attention_torch
 
+    q, k, v = require_tensor(q, "q"), require_tensor(k, "k"), require_tensor(v, "v")
+    if mask is not None:
+        require_tensor(mask, "mask")
     shapes = [tuple(t.shape) for t in (q, k, v)]
     batch, h, g = _plan(*shapes, None if mask is None else tuple(mask.shape))
     r, (seq_q, seq_k) = h // g, (q.shape[-2], k.shape[-2])
@@ -245,7 +250,7 @@ def mean_pool_kv_heads(w: ArrayLike, num_heads: int, num_kv_heads: int, *, axis:
     [[2.0, 6.0]]
     """
     r = _groups(num_heads, num_kv_heads)
-    w = np.moveaxis(np.asarray(w, dtype=np.float64), axis, -1)
+    w = np.moveaxis(as_array(w, "w"), axis, -1)
     if w.shape[-1] % num_heads:
         raise ValueError(f"axis {axis} must hold num_heads = {num_heads} equal blocks; got {w.shape[-1]} entries")
     d_head = w.shape[-1] // num_heads
@@ -279,7 +284,8 @@ def gqa_self_attention(
     >>> gqa_self_attention(x, w, w[:, :2], w[:, :2], np.ones((4, 4)), 2, 1).tolist()  # each head returns (1, 1)
     [[[4.0, 4.0, 4.0, 4.0], [4.0, 4.0, 4.0, 4.0], [4.0, 4.0, 4.0, 4.0]]]
     """
-    x, w_q, w_k, w_v, w_o = (np.asarray(a, dtype=np.float64) for a in (x, w_q, w_k, w_v, w_o))
+    names = ("x", "w_q", "w_k", "w_v", "w_o")
+    x, w_q, w_k, w_v, w_o = (as_array(a, n) for a, n in zip((x, w_q, w_k, w_v, w_o), names, strict=True))
     r = _groups(num_heads, num_kv_heads)
     if x.ndim != 3:
         raise ValueError(f"x must have shape (batch, seq, d_model); got {x.shape}")

@@ -562,3 +562,50 @@ def test_rope_commutes_with_mean_pooling() -> None:
     pooled = (x @ mean_pool_kv_heads(w_k, h, g)).reshape(seq, g, d_head).transpose(1, 0, 2)  # (g, T, d_head)
     assert_close(pooled, heads.reshape(g, h // g, seq, d_head).mean(1))
     assert_close(rope(pooled), rope(heads).reshape(g, h // g, seq, d_head).mean(1))
+
+
+# ---------------------------------------------------------------- audit: low precision, types, lazy torch
+
+
+@pytest.mark.parametrize(
+    ("dtype", "atol", "rtol"),
+    [(torch.float32, 1e-5, 1e-5), (torch.bfloat16, 3e-2, 3e-2), (torch.float16, 3e-3, 3e-3)],
+    ids=str,
+)
+@pytest.mark.parametrize("mask_kind", ["none", "causal", "bool-per-head", "additive"])
+def test_torch_mirror_matches_sdpa_in_low_precision(dtype, atol: float, rtol: float, mask_kind: str) -> None:
+    """``grouped_query_attention_torch`` in float32, bfloat16 and float16 against SDPA(enable_gqa=True)
+    in the same dtype: same dtype out, equal within that dtype's rounding."""
+    rng = np.random.default_rng(7)
+    batch, h, g, seq = (2,), 8, 2, 6
+    q, k, v = (torch.from_numpy(a).to(dtype) for a in random_qkv(rng, batch, h, g, seq, seq, 16, 16))
+    mask, is_causal = make_mask(mask_kind, batch, h, seq, seq, rng)
+    if mask is not None:
+        mask = torch.from_numpy(mask)
+        mask = mask if mask.dtype == torch.bool else mask.to(dtype)
+        mask[..., 0] = True if mask.dtype == torch.bool else 0.0  # keep one key per row: no NaN rows in SDPA
+    out, weights = grouped_query_attention_torch(q, k, v, mask=mask, is_causal=is_causal)
+    want = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, is_causal=is_causal, enable_gqa=True)
+    assert out.dtype == weights.dtype == dtype
+    torch.testing.assert_close(out, want, atol=atol, rtol=rtol)
+
+
+def test_torch_mirror_refuses_numpy_and_numpy_refuses_tensors() -> None:
+    q = np.zeros((2, 1, 4))
+    with pytest.raises(TypeError, match=r"q must be a torch\.Tensor; got a NumPy array"):
+        grouped_query_attention_torch(q, torch.zeros(1, 1, 4), torch.zeros(1, 1, 4))
+    with pytest.raises(TypeError, match=r"k must be a NumPy array or array-like; got a torch\.Tensor"):
+        grouped_query_attention(q, torch.zeros(1, 1, 4), np.zeros((1, 1, 4)))
+
+
+def test_module_imports_without_torch() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; sys.modules['torch'] = None\n"
+        "import concepts.grouped_query_attention as m\n"
+        "print(m.gqa_param_count(8, 4, 2), m.kv_head_of(4, 2).tolist())\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.splitlines() == ["192 [0, 0, 1, 1]"]
