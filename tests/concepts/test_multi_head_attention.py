@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
+from support import bank_tolerance, check_numeric_keys
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
@@ -565,3 +566,28 @@ def test_torch_versions_match_torch_mha_in_low_precision(which: str, dtype, atol
             )
     assert got.dtype == dtype
     torch.testing.assert_close(got, want, atol=atol, rtol=rtol)
+
+
+def test_bank_numeric_answers_are_right() -> None:
+    """Every numeric key of the bank, recomputed from the package (float64 NumPy, or exact integers)."""
+    x = np.eye(2)[None]
+    _, hand = multi_head_attention(x, x, np.eye(2), np.eye(2), np.eye(2), np.eye(2), 2)
+    keep = np.array([[1, 0], [1, 1]])  # the int keep-mask, wrongly added as if it were a float bias
+    _, added = scaled_dot_product_attention(np.zeros((2, 1)), np.zeros((2, 1)), np.eye(2), mask=keep.astype(float))
+    d = 4096
+    crossover = next(t for t in range(1, 4 * d) if 8 * t * d**2 == 4 * t**2 * d)
+    w = init_mha_weights(512, bias=False)
+    q_head = split_heads(np.random.default_rng(0).standard_normal((1, 1024, 512)) @ w["w_q"], 8)[0, 0]
+    k_head = split_heads(np.random.default_rng(1).standard_normal((1, 1024, 512)) @ w["w_k"], 8)[0, 0]
+    computed = {
+        "multi_head_attention.dhead-gpt2": split_heads(np.zeros((1, 1, 768)), 12).shape[-1],
+        "multi_head_attention.params-base": mha_param_count(512),
+        "multi_head_attention.params-no-bias": mha_param_count(1024, bias=False),
+        "multi_head_attention.crossover": crossover,
+        "multi_head_attention.weights-memory": 32 * 4096**2 * np.dtype(np.float16).itemsize / 2**20,
+        "multi_head_attention.hand-weight": float(hand[0, 0, 0, 0]),
+        "multi_head_attention.int-mask-added": float(added[0, 1]),
+        "multi_head_attention.head-rank": int(np.linalg.matrix_rank(q_head @ k_head.T)),
+        "multi_head_attention.forward-gflops": mha_flops(1, 2048, 2048, 1024) / 1e9,
+    }
+    check_numeric_keys("multi_head_attention", computed, bank_tolerance)
