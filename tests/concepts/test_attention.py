@@ -524,7 +524,7 @@ def computed_answers() -> dict[str, float]:
         "attention.score-variance": float(np.einsum("nd,nd->n", q, k).var()),  # a sample variance near 64
         "attention.divide-by": 1 / default_scale,
         "attention.first-weight": float(scaled_dot_product_attention(x, x, x)[1][0, 0]),
-        "attention.causal-pairs": float(causal_mask(5).sum()),
+        "attention.sink-mass": float(softmax([0.0, 0.5, -1.0, 0.2])[1:].sum()),  # a zero sink logit first
         "attention.score-memory": np.empty((4096, 4096), dtype=np.float32).nbytes / 2**20,
         "attention.memory-growth": weights_2n.size / weights_n.size,
     }
