@@ -26,6 +26,7 @@ __all__ = [
     "bytes_to_unicode",
     "decode",
     "encode",
+    "merge_pair",
     "pretokenize",
     "train_bpe",
     "unigram_loss",
@@ -122,28 +123,49 @@ class BPETokenizer:
         return len(self.vocab) + len(self.special_tokens)
 
 
-def _count_pairs(words: list[list[int]], freqs: list[int]) -> tuple[Counter, dict[tuple[int, int], set[int]]]:
+def _count_pairs(words: list[list[int]], freqs: list[int]) -> tuple[dict, dict[tuple[int, int], set[int]]]:
     """Count adjacent pairs over all words, weighted by frequency; index pair -> words."""
-    counts: Counter = Counter()
+    counts: dict[tuple[int, int], int] = {}
     where: dict[tuple[int, int], set[int]] = {}
     for w, (word, freq) in enumerate(zip(words, freqs, strict=True)):
         for pair in pairwise(word):
-            counts[pair] += freq
-            where.setdefault(pair, set()).add(w)
+            counts[pair] = counts.get(pair, 0) + freq
+            chunks = where.get(pair)
+            if chunks is None:
+                where[pair] = {w}
+            else:
+                chunks.add(w)
     return counts, where
 
 
-def _merge_word(word: list[int], pair: tuple[int, int], new_id: int) -> list[int]:
-    """Replace every occurrence of ``pair``, left to right: ``[1, 1, 1], (1, 1) -> [new, 1]``."""
-    out, i = [], 0
-    while i < len(word):
-        if i + 1 < len(word) and (word[i], word[i + 1]) == pair:
-            out.append(new_id)
+def merge_pair(ids: list[int], pair: tuple[int, int], new_id: int) -> list[int]:
+    """Replace every occurrence of ``pair`` in ``ids`` by ``new_id``, scanning left to right.
+
+    Occurrences do not overlap: in ``[7, 7, 7]`` the pair ``(7, 7)`` is replaced once, at the
+    left, which is what BPE training and encoding both do.
+
+    :param ids: token ids.
+    :param pair: the two adjacent ids to join.
+    :param new_id: the id of the merged token.
+    :returns: a new list; ``ids`` is not changed.
+
+    >>> from concepts.tokenization import merge_pair
+    >>> merge_pair([1, 1, 1, 2, 1, 1], (1, 1), 9)
+    [9, 1, 2, 9]
+    """
+    a, b = pair
+    out, i, n = [], 0, len(ids)
+    while i < n:
+        if ids[i] == a and i + 1 < n and ids[i + 1] == b:
+            out.append(new_id)  # join the pair; the scan resumes after it, so no overlap
             i += 2
         else:
-            out.append(word[i])
+            out.append(ids[i])
             i += 1
     return out
+
+
+_merge_word = merge_pair  # the trainer calls it through this name (the tests count the calls)
 
 
 def _split_special(text: str, specials: Iterable[str]) -> list[str]:
@@ -154,33 +176,115 @@ def _split_special(text: str, specials: Iterable[str]) -> list[str]:
     return re.split("(" + "|".join(map(re.escape, specials)) + ")", text)
 
 
+def _merge_counting(
+    word: list[int], pair: tuple[int, int], new_id: int, freq: int, delta: dict, where: dict, w: int
+) -> list[int]:
+    """:func:`merge_pair` that also records what the merge does to the counts of neighbouring pairs.
+
+    At each occurrence ``x a b y`` becomes ``x n y``: ``(x, a)`` and ``(b, y)`` lose ``freq``,
+    ``(x, n)`` and ``(n, y)`` gain it, and chunk ``w`` is indexed under the new pairs. ``x`` is
+    read from the output, so back-to-back occurrences (``a b a b``) give ``(n, n)``. The
+    merged pair itself is dropped by the caller. Chunks are not removed from ``where`` here:
+    an entry may go stale, and the merge of a stale chunk finds nothing and changes nothing.
+    """
+    a, b = pair
+    out: list[int] = []
+    start, i, n = 0, 0, len(word)
+    while True:
+        try:
+            i = word.index(a, i)  # jump to the next a (a C-level scan)
+        except ValueError:
+            break
+        if i + 1 == n:
+            break
+        if word[i + 1] != b:
+            i += 1
+            continue
+        out += word[start:i]  # the untouched tokens before this occurrence
+        if out:
+            x = out[-1]
+            delta[x, a] = delta.get((x, a), 0) - freq  # (x, a) -> (x, new)
+            delta[x, new_id] = delta.get((x, new_id), 0) + freq
+            chunks = where.get((x, new_id))
+            if chunks is None:
+                where[(x, new_id)] = {w}  # chunk w now holds this pair
+            else:
+                chunks.add(w)
+        if i + 2 < n:
+            y = word[i + 2]
+            delta[b, y] = delta.get((b, y), 0) - freq  # (b, y) -> (new, y)
+            delta[new_id, y] = delta.get((new_id, y), 0) + freq
+            chunks = where.get((new_id, y))
+            if chunks is None:
+                where[(new_id, y)] = {w}  # chunk w now holds this pair
+            else:
+                chunks.add(w)
+        out.append(new_id)
+        i = start = i + 2
+    if not start:
+        return word  # a stale entry: the pair is no longer in this chunk
+    out += word[start:]
+    return out
+
+
+TIE_BREAKS = ("smallest-pair", "first-occurrence")
+
+
+def _first_occurrence(pair: tuple[int, int], words: list[list[int]], where: dict) -> tuple[int, int]:
+    """Where ``pair`` first occurs in the text: (first chunk that holds it, index in that chunk)."""
+    chunks = where[pair]
+    while True:
+        w = min(chunks)  # chunks are numbered in order of first appearance
+        word = words[w]
+        found = [i for i in range(len(word) - 1) if word[i] == pair[0] and word[i + 1] == pair[1]]
+        if found:
+            return w, found[0]
+        chunks.discard(w)  # a stale entry: the chunk lost the pair in an earlier merge
+
+
 def train_bpe(
-    text: str, num_merges: int, *, special_tokens: Collection[str] = (), pattern: str = GPT2_PATTERN
+    text: str,
+    num_merges: int,
+    *,
+    special_tokens: Collection[str] = (),
+    pattern: str = GPT2_PATTERN,
+    tie_break: str = "smallest-pair",
 ) -> BPETokenizer:
     """Learn byte-level BPE merges, updating pair counts incrementally after each merge.
 
-    The most frequent adjacent pair wins; ties go to the smallest pair of ids. Counts live on
+    The most frequent adjacent pair wins. Ties for the top count are common, and two rules
+    are offered: ``"smallest-pair"`` takes the smallest pair of ids (the default, as here
+    since the first version); ``"first-occurrence"`` takes the pair that occurs first in the
+    current text, which is what minbpe's ``max(stats, key=stats.get)`` does. Counts live on
     the unique chunks (with their frequencies), so each merge rewrites only the chunks that
-    contain the pair. Training stops early when no pair is left. A merge whose bytes already
-    have an id reuses it, as Hugging Face's trainer does.
+    contain the pair and re-queues each pair whose count changed once. Training stops early
+    when no pair is left. A merge whose bytes already have an id reuses it, as Hugging
+    Face's trainer does.
 
     :param text: the training text; special tokens in it are cut out and never trained on.
     :param num_merges: how many merges to learn, at least 0.
     :param special_tokens: strings that get their own ids after the learned ones.
     :param pattern: the pre-tokenizer's ``re`` pattern.
+    :param tie_break: ``"smallest-pair"`` or ``"first-occurrence"``.
     :returns: the learned :class:`BPETokenizer`.
-    :raises ValueError: for a negative ``num_merges`` or an empty special token.
+    :raises ValueError: for a negative ``num_merges``, an empty special token or an unknown
+        ``tie_break``.
 
     >>> from concepts.tokenization import train_bpe
     >>> tok = train_bpe("aaabdaaabac", 3)
     >>> [(tok.vocab[a], tok.vocab[b]) for (a, b), _ in tok.merges]
     [(b'a', b'a'), (b'a', b'b'), (b'aa', b'ab')]
+    >>> tok = train_bpe("aaabdaaabac", 3, tie_break="first-occurrence")
+    >>> [(tok.vocab[a], tok.vocab[b]) for (a, b), _ in tok.merges]
+    [(b'a', b'a'), (b'aa', b'a'), (b'aaa', b'b')]
     """
-    if not isinstance(num_merges, int) or num_merges < 0:
+    if isinstance(num_merges, bool) or not isinstance(num_merges, int) or num_merges < 0:
         raise ValueError(f"num_merges must be an integer >= 0; got {num_merges!r}")
     if isinstance(special_tokens, str) or any(not isinstance(s, str) or not s for s in special_tokens):
         raise ValueError(f"special tokens must be non-empty strings; got {list(special_tokens)!r}")
-    chunks: Counter = Counter()
+    if tie_break not in TIE_BREAKS:
+        raise ValueError(f"tie_break must be one of {TIE_BREAKS}; got {tie_break!r}")
+    chunks: Counter = Counter()  # keys in order of first appearance
     for part in _split_special(text, special_tokens):
         if part not in special_tokens:
             chunks.update(pretokenize(part, pattern=pattern))
@@ -196,28 +300,42 @@ def train_bpe(
         neg, pair = heapq.heappop(heap)
         if counts.get(pair) != -neg:
             continue  # stale entry: the count changed after it was pushed
+        if tie_break == "first-occurrence":
+            pair = _pop_first_occurrence(heap, neg, pair, counts, words, where)
         new_bytes = vocab[pair[0]] + vocab[pair[1]]
         new_id = ids.setdefault(new_bytes, len(vocab))
         vocab[new_id] = new_bytes
         merges.append((pair, new_id))
-        for w in sorted(where.pop(pair)):  # only the words that contain the pair
-            old = Counter(pairwise(words[w]))
-            words[w] = _merge_word(words[w], pair, new_id)
-            new = Counter(pairwise(words[w]))
-            for p in old.keys() | new.keys():
-                delta = (new[p] - old[p]) * freqs[w]  # count(p) += freq * (new - old occurrences)
-                if delta:
-                    counts[p] += delta
-                    if counts[p] > 0:
-                        heapq.heappush(heap, (-counts[p], p))
-                    else:
-                        del counts[p]
-                if new[p]:
-                    where.setdefault(p, set()).add(w)
-                elif p in where:
-                    where[p].discard(w)
+        delta: dict[tuple[int, int], int] = {}  # count changes of this merge, summed over chunks
+        for w in where.pop(pair):  # the chunks that held the pair (a few may have lost it since)
+            words[w] = _merge_counting(words[w], pair, new_id, freqs[w], delta, where, w)
+        del counts[pair]  # a left-to-right merge leaves no occurrence of the pair behind
+        delta.pop(pair, None)
+        for p, d in delta.items():
+            if d:
+                n = counts.get(p, 0) + d
+                if n > 0:
+                    counts[p] = n
+                    heapq.heappush(heap, (-n, p))  # one push per changed pair per merge
+                else:
+                    del counts[p]
+                    where.pop(p, None)
     specials = {s: len(vocab) + i for i, s in enumerate(dict.fromkeys(special_tokens))}
     return BPETokenizer(merges, vocab, specials, pattern)
+
+
+def _pop_first_occurrence(heap: list, neg: int, top: tuple[int, int], counts: dict, words: list, where: dict):
+    """Among the pairs tied at count ``-neg`` (``top`` already popped), take the one that
+    occurs first in the text and put the others back on the heap."""
+    tied = {top}
+    while heap and heap[0][0] == neg:
+        _, p = heapq.heappop(heap)
+        if counts.get(p) == -neg:
+            tied.add(p)
+    best = min(tied, key=lambda p: _first_occurrence(p, words, where))
+    for p in tied - {best}:
+        heapq.heappush(heap, (neg, p))
+    return best
 
 
 def _bpe_chunk(piece: bytes, ranks: Mapping[tuple[int, int], tuple[int, int]]) -> list[int]:

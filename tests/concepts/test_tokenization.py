@@ -107,6 +107,33 @@ def naive_train_bpe(text: str, num_merges: int, special_tokens=()):
     return merges, touched
 
 
+def naive_train_bpe_first_occurrence(text: str, num_merges: int):
+    """minbpe's rule: a dict of counts filled in text order, ``max(stats, key=stats.get)``
+    (the first pair to reach the top count in insertion order, i.e. the earliest in the text)."""
+    words = [list(c.encode("utf-8")) for c in re.findall(GPT2_PATTERN, text)]
+    vocab = {i: bytes([i]) for i in range(256)}
+    merges = []
+    for _ in range(num_merges):
+        stats: dict = {}
+        for w in words:
+            for p in itertools.pairwise(w):
+                stats[p] = stats.get(p, 0) + 1
+        if not stats:
+            break
+        pair = max(stats, key=stats.get)
+        new_bytes = vocab[pair[0]] + vocab[pair[1]]
+        new_id = next((i for i, b in vocab.items() if b == new_bytes), len(vocab))
+        vocab[new_id] = new_bytes
+        merges.append((pair, new_id))
+        for w in words:
+            i = 0
+            while i < len(w) - 1:
+                if (w[i], w[i + 1]) == pair:
+                    w[i : i + 2] = [new_id]
+                i += 1
+    return merges
+
+
 def check_against_naive(train_fn) -> None:
     """The learned merges (pairs, new ids, order) equal the naive trainer's."""
     cases = [(c, k) for c in CORPORA for k in (0, 1, 10, 60)]
@@ -122,12 +149,36 @@ def test_incremental_trainer_equals_naive_trainer():
     check_against_naive(train_bpe)
 
 
+def test_first_occurrence_ties_equal_a_minbpe_style_trainer():
+    cases = [(c, k) for c in CORPORA for k in (0, 1, 10, 60)]
+    cases += [(random_corpus(seed), 40) for seed in range(6)]
+    cases += [(random_corpus(9, "ab\n", 300), 80), (random_corpus(2, "aab b", 500), 60), ("ab", 5), ("", 2)]
+    for text, k in cases:
+        got = train_bpe(text, k, tie_break="first-occurrence")
+        assert got.merges == naive_train_bpe_first_occurrence(text, k), (text[:30], k)
+
+
+def test_tie_rules_disagree_on_real_text():
+    """Both rules are correct BPE; they part ways at the first tie for the top count whose
+    smallest pair is not the earliest one, and every later merge can differ after that."""
+    smallest = train_bpe(SAMPLE_TEXT, 150).merges
+    first = train_bpe(SAMPLE_TEXT, 150, tie_break="first-occurrence").merges
+    split = next(r for r, (a, b) in enumerate(zip(smallest, first, strict=True)) if a != b)
+    assert 0 < split < 150
+    assert train_bpe("aaabdaaabac", 3, tie_break="first-occurrence").merges == [
+        ((97, 97), 256),
+        ((256, 97), 257),  # (aa, a) occurs at 0, before (a, b) at 1; both have count 2
+        ((257, 98), 258),
+    ]
+
+
 @pytest.mark.parametrize("text", [SAMPLE_TEXT, random_corpus(3, "abcde fg\n", 2000)], ids=["sample", "random"])
 def test_incremental_trainer_touches_only_affected_words(monkeypatch, text):
-    """One full count at the start; afterwards each merge rewrites exactly the distinct chunks
-    that contain the merged pair, which is far less than recounting the corpus each time."""
+    """One full count at the start; afterwards each merge rewrites the distinct chunks that
+    contain the merged pair, plus a few stale ones that held it once (the index is never
+    pruned), which is far less than recounting the corpus each time."""
     calls = Counter()
-    count_pairs, merge_word = tokenization._count_pairs, tokenization._merge_word
+    count_pairs, merge_counting = tokenization._count_pairs, tokenization._merge_counting
 
     def counting_count(*args):
         calls["count"] += 1
@@ -135,17 +186,34 @@ def test_incremental_trainer_touches_only_affected_words(monkeypatch, text):
 
     def counting_merge(*args):
         calls["merge"] += 1
-        return merge_word(*args)
+        return merge_counting(*args)
 
     monkeypatch.setattr(tokenization, "_count_pairs", counting_count)
-    monkeypatch.setattr(tokenization, "_merge_word", counting_merge)
+    monkeypatch.setattr(tokenization, "_merge_counting", counting_merge)
     tok = train_bpe(text, 100)
     merges, touched = naive_train_bpe(text, 100)
     assert tok.merges == merges
     assert calls["count"] == 1
-    assert calls["merge"] == sum(touched)
+    assert sum(touched) <= calls["merge"] <= 2 * sum(touched)
     n_chunks = len(set(pretokenize(text)))
     assert calls["merge"] < 0.5 * len(merges) * n_chunks
+
+
+def test_each_changed_pair_is_queued_once_per_merge(monkeypatch):
+    """The heap gets at most one push per pair whose count changed in a merge, so stale
+    entries stay few (the first version pushed once per chunk and pair: 100,502 of 102,502
+    pops were stale at 1 MB)."""
+    pushes = Counter()
+    push = tokenization.heapq.heappush
+
+    def counting_push(heap, item):
+        pushes[item[1]] += 1
+        return push(heap, item)
+
+    monkeypatch.setattr(tokenization.heapq, "heappush", counting_push)
+    k = 60
+    train_bpe(SAMPLE_TEXT * 3, k)
+    assert max(pushes.values()) <= k
 
 
 def test_bpe_hand_example():
@@ -403,6 +471,8 @@ def test_bad_input_raises_value_error():
         train_bpe("abc", -1)
     with pytest.raises(ValueError, match=r"num_merges must be an integer >= 0; got 2.5"):
         train_bpe("abc", 2.5)
+    with pytest.raises(ValueError, match=r"tie_break must be one of .*; got 'lexical'"):
+        train_bpe("abc", 1, tie_break="lexical")
     with pytest.raises(ValueError, match=r"special tokens must be non-empty strings; got \[''\]"):
         train_bpe("abc", 1, special_tokens=[""])
     with pytest.raises(ValueError, match=r"special tokens must be non-empty strings; got"):
