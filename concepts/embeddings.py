@@ -1,11 +1,10 @@
 """Embeddings: a learned table that turns each token id into a dense vector, and the objectives that train it.
 
-Follows Mikolov et al. (2013), "Distributed Representations of Words and Phrases and their
-Compositionality" (skip-gram with negative sampling, SGNS, and its unigram^(3/4) noise),
-Pennington et al. (2014), "GloVe" (the weighted least-squares objective), and Press & Wolf
-(2017) for tying the input and output embeddings. Leaves out hierarchical softmax,
-frequent-word subsampling, dynamic windows, learning-rate decay, subword vectors (fastText)
-and the contextual encoders that sit on top of an embedding table.
+Follows Mikolov et al. (2013) for skip-gram with negative sampling (SGNS) and its unigram^(3/4)
+noise, Pennington et al. (2014) for GloVe's weighted least squares, Press & Wolf (2017) for
+tying the input and output embeddings, and Gao et al. (2021, SimCSE) / Radford et al. (2021,
+CLIP) for the InfoNCE loss of contrastive sentence embeddings. Leaves out hierarchical
+softmax, subsampling, dynamic windows, subword vectors (fastText) and the encoders themselves.
 """
 
 from __future__ import annotations
@@ -17,6 +16,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import ArrayLike
 
+from concepts._checks import as_array, require_positive_int, require_rng, require_tensor, require_torch
+
 if TYPE_CHECKING:
     import torch
 
@@ -26,7 +27,8 @@ __all__ = [
     "embedding_lookup",
     "glove_loss_and_grads",
     "glove_weight",
-    "gpt2_parameter_count",
+    "gpt2_param_count",
+    "info_nce_loss",
     "mean_pairwise_cosine",
     "noise_distribution",
     "one_hot",
@@ -37,41 +39,29 @@ __all__ = [
     "train_sgns",
 ]
 
-TOY_CORPUS = (
-    "the cat chased the mouse across the garden",
-    "the dog chased the cat around the garden",
-    "a hungry cat caught a small mouse",
-    "the dog barked at the cat and the mouse",
-    "the mouse hid from the dog in the garden",
-    "a dog and a cat and a mouse play in the garden",
-    "she baked bread and a cake in the oven",
-    "the cake needs flour and sugar and butter",
-    "he spread butter on warm bread from the oven",
-    "mix the flour with the sugar for the cake",
-    "fresh bread and butter and a slice of cake",
-    "warm butter and sugar and flour go into the oven",
-    "the rocket carried the crew into orbit",
-    "the crew saw the moon and the stars from orbit",
-    "a rocket flew past the moon toward a planet",
-    "the stars shine over a distant planet",
-    "the crew flew the rocket around the moon",
-    "the moon and the stars and a planet seen from the rocket",
+_SENTENCES = (
+    "the cat chased the mouse across the garden. the dog chased the cat around the garden. "
+    "a hungry cat caught a small mouse. the dog barked at the cat and the mouse. "
+    "the mouse hid from the dog in the garden. a dog and a cat and a mouse play in the garden. "
+    "she baked bread and a cake in the oven. the cake needs flour and sugar and butter. "
+    "he spread butter on warm bread from the oven. mix the flour with the sugar for the cake. "
+    "fresh bread and butter and a slice of cake. warm butter and sugar and flour go into the oven. "
+    "the rocket carried the crew into orbit. the crew saw the moon and the stars from orbit. "
+    "a rocket flew past the moon toward a planet. the stars shine over a distant planet. "
+    "the crew flew the rocket around the moon. the moon and the stars and a planet seen from the rocket"
 )
+TOY_CORPUS = tuple(_SENTENCES.split(". "))
 """Eighteen sentences on three topics (animals, baking, space) that share only function words."""
 
 
-def _positive_int(name: str, n: object) -> int:
-    if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
-        raise ValueError(f"{name} must be a positive integer; got {n!r}")
-    return int(n)
-
-
-def _positive_ints(**knobs: object) -> list[int]:
-    return [_positive_int(name, n) for name, n in knobs.items()]
+def _positive_finite(value: float, name: str) -> float:
+    if not (math.isfinite(value) and value > 0):
+        raise ValueError(f"{name} must be a positive finite number; got {value!r}")
+    return value
 
 
 def _ids(ids: ArrayLike, vocab_size: int) -> np.ndarray:
-    ids = np.asarray(ids)
+    ids = as_array(ids, "ids", dtype=None)
     if ids.dtype == bool or not np.issubdtype(ids.dtype, np.integer):
         raise ValueError(f"ids must be integers; got dtype {ids.dtype}")
     if ids.size and (ids.min() < 0 or ids.max() >= vocab_size):
@@ -80,56 +70,51 @@ def _ids(ids: ArrayLike, vocab_size: int) -> np.ndarray:
 
 
 def one_hot(ids: ArrayLike, vocab_size: int) -> np.ndarray:
-    """One-hot rows: id ``i`` becomes the ``i``-th standard basis vector of length ``vocab_size``.
+    """One-hot rows: id ``i`` becomes the ``i``-th standard basis vector; ``(...)`` ids give ``(..., V)``.
 
-    :param ids: integer token ids of any shape ``(...)``, each in ``[0, vocab_size)``.
-    :param vocab_size: the vocabulary size ``V``.
-    :returns: float64 array of shape ``(..., V)``.
     :raises ValueError: for a non-positive ``vocab_size``, non-integer ids or ids out of range.
 
     >>> from concepts.embeddings import one_hot
     >>> one_hot([2, 0], 3).tolist()
     [[0.0, 0.0, 1.0], [1.0, 0.0, 0.0]]
     """
-    vocab_size = _positive_int("vocab_size", vocab_size)
-    ids = _ids(ids, vocab_size)
-    return (ids[..., None] == np.arange(vocab_size)).astype(np.float64)  # (..., V)
+    vocab_size = require_positive_int(vocab_size, "vocab_size")
+    return (_ids(ids, vocab_size)[..., None] == np.arange(vocab_size)).astype(np.float64)  # (..., V)
 
 
 def embedding_lookup(E: ArrayLike, ids: ArrayLike) -> np.ndarray:
-    """Row ``ids`` of the table ``E``: the same as ``one_hot(ids, V) @ E`` without the ``V``-wide product.
+    """Rows ``ids`` of the table ``E`` ``(V, d)``: ``one_hot(ids, V) @ E`` without the ``V``-wide product.
 
-    :param E: the embedding table, shape ``(V, d)``.
-    :param ids: integer ids of any shape ``(...)``, each in ``[0, V)``.
-    :returns: float64 array of shape ``(..., d)``.
+    :returns: float64 array of shape ``(..., d)`` for ids of shape ``(...)``.
     :raises ValueError: for a table that is not 2-D and non-empty, or bad ids.
 
-    >>> import numpy as np
-    >>> from concepts.embeddings import embedding_lookup, one_hot
-    >>> E = np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])  # V = 3, d = 2
-    >>> embedding_lookup(E, [2, 0, 2]).tolist()
-    [[5.0, 6.0], [1.0, 2.0], [5.0, 6.0]]
-    >>> (one_hot([2, 0, 2], 3) @ E).tolist()
+    >>> from concepts.embeddings import embedding_lookup
+    >>> embedding_lookup([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]], [2, 0, 2]).tolist()  # V = 3, d = 2
     [[5.0, 6.0], [1.0, 2.0], [5.0, 6.0]]
     """
-    E = np.asarray(E, dtype=np.float64)
+    E = as_array(E, "E")
     if E.ndim != 2 or 0 in E.shape:
         raise ValueError(f"E must have shape (vocab_size, d) with non-zero sizes; got {E.shape}")
     return E[_ids(ids, E.shape[0])]  # x = E^T onehot(id) = row id of E, (..., d)
 
 
+def _unit_rows(X: np.ndarray, name: str) -> np.ndarray:
+    """Vectors on the last axis scaled to unit length; dividing by the largest entry first keeps squares finite."""
+    top = np.abs(X).max(axis=-1, keepdims=True)
+    if (top == 0).any():
+        raise ValueError(f"cosine similarity is undefined for a zero vector; got one in {name}")
+    X = X / top  # rescaling changes no angle
+    return X / np.linalg.norm(X, axis=-1, keepdims=True)
+
+
 def cosine_similarity(a: ArrayLike, b: ArrayLike) -> np.ndarray:
-    """``cos(a, b) = a . b / (|a| |b|)`` along the last axis; the leading axes broadcast.
+    """``cos(a, b) = a . b / (|a| |b|)`` along the last axis ``d``; the leading axes broadcast.
 
-    Each vector is first divided by its largest absolute entry, which changes no angle but
-    keeps the squared norms from overflowing or underflowing. A zero vector has no direction,
-    so it raises instead of quietly giving 0 (PyTorch and scikit-learn return 0).
+    ``a[:, None, :]`` against ``b[None, :, :]`` gives the ``(n, m)`` matrix of all pairs. A zero
+    vector has no direction, so it raises instead of quietly giving 0 (as PyTorch and
+    scikit-learn do). Values are clipped to ``[-1, 1]``.
 
-    :param a: shape ``(..., d)``.
-    :param b: shape ``(..., d)``, broadcastable against ``a``.
-    :returns: float64 array of the broadcast leading shape, values in ``[-1, 1]``.
-    :raises ValueError: for a scalar, mismatched ``d``, leading axes that do not broadcast,
-        or a zero vector.
+    :raises ValueError: for a scalar, mismatched ``d``, axes that do not broadcast, or a zero vector.
 
     >>> import numpy as np
     >>> from concepts.embeddings import cosine_similarity
@@ -139,31 +124,46 @@ def cosine_similarity(a: ArrayLike, b: ArrayLike) -> np.ndarray:
     >>> cosine_similarity(X[:, None, :], X[None, :, :]).tolist()  # all pairs, (3, 3)
     [[1.0, 0.0, -1.0], [0.0, 1.0, 0.0], [-1.0, 0.0, 1.0]]
     """
-    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    a, b = as_array(a, "a"), as_array(b, "b")
     if a.ndim == 0 or b.ndim == 0 or a.shape[-1] != b.shape[-1] or a.shape[-1] == 0:
         raise ValueError(f"a and b must have shape (..., d) with the same d >= 1; got {a.shape} and {b.shape}")
     try:
         np.broadcast_shapes(a.shape, b.shape)
     except ValueError:
         raise ValueError(f"the leading axes of a and b must broadcast; got {a.shape} and {b.shape}") from None
-    for name, x in (("a", a), ("b", b)):
-        if (np.abs(x).max(axis=-1) == 0).any():
-            raise ValueError(f"cosine similarity is undefined for a zero vector; got one in {name}")
-    a = a / np.abs(a).max(axis=-1, keepdims=True)  # rescaling changes no angle
-    b = b / np.abs(b).max(axis=-1, keepdims=True)
-    return np.clip((a * b).sum(-1) / (np.linalg.norm(a, axis=-1) * np.linalg.norm(b, axis=-1)), -1.0, 1.0)
+    return np.clip((_unit_rows(a, "a") * _unit_rows(b, "b")).sum(-1), -1.0, 1.0)  # a_hat . b_hat
+
+
+def info_nce_loss(queries: ArrayLike, keys: ArrayLike, *, temperature: float = 0.05) -> float:
+    """InfoNCE with in-batch negatives (SimCSE; one direction of CLIP): key ``i`` is query ``i``'s positive.
+
+    ``L = -(1/B) sum_i log( exp(s_ii / tau) / sum_j exp(s_ij / tau) )`` with ``s_ij = cos(q_i, k_j)``:
+    a cross-entropy over the batch whose right class is the diagonal; the other ``B - 1``
+    keys are the negatives. It is ``log B`` when every cosine is equal. Shapes ``(B, d)``.
+
+    :param temperature: ``tau > 0``; SimCSE uses 0.05, CLIP learns it (starting at 0.07).
+    :raises ValueError: for shapes that differ, a zero row or a non-positive temperature.
+
+    >>> from concepts.embeddings import info_nce_loss
+    >>> round(info_nce_loss([[1.0, 0.0], [0.0, 1.0]], [[1.0, 0.0], [0.0, 1.0]], temperature=1.0), 4)
+    0.3133
+    """
+    _positive_finite(temperature, "temperature")
+    q, k = as_array(queries, "queries"), as_array(keys, "keys")
+    if q.shape != k.shape or q.ndim != 2:
+        raise ValueError(f"queries and keys must both have shape (B, d); got {q.shape} and {k.shape}")
+    logits = cosine_similarity(q[:, None, :], k[None, :, :]) / temperature  # (B, B), s_ij / tau
+    log_z = np.logaddexp.reduce(logits, axis=1)  # log sum_j exp(s_ij / tau)
+    return float(np.mean(log_z - np.diag(logits)))  # -log softmax at the diagonal, averaged
 
 
 def mean_pairwise_cosine(X: ArrayLike, *, center: bool = False) -> float:
-    """Anisotropy: the mean of ``cos(x_i, x_j)`` over all ordered pairs ``i != j`` of rows.
+    """Anisotropy: the mean of ``cos(x_i, x_j)`` over all ordered pairs ``i != j`` of the rows of ``X``.
 
-    Normalising the rows to unit vectors ``u_i`` gives
-    ``sum_{i != j} u_i . u_j = |sum_i u_i|^2 - n``, an ``O(n d)`` formula instead of the
-    ``O(n^2 d)`` matrix of all pairs; it also shows the mean is at least ``-1 / (n - 1)``.
+    With unit rows ``u_i``, ``sum_{i != j} u_i . u_j = |sum_i u_i|^2 - n``: ``O(n d)`` instead of
+    the ``O(n^2 d)`` matrix of all pairs, and it shows the mean is at least ``-1 / (n - 1)``.
+    ``center`` subtracts the mean vector first (the first step of "all-but-the-top").
 
-    :param X: ``n >= 2`` vectors as rows, shape ``(n, d)``.
-    :param center: subtract the mean vector first (the first step of "all-but-the-top").
-    :returns: a float in ``[-1 / (n - 1), 1]``; near 0 for directions spread evenly.
     :raises ValueError: for a shape other than ``(n >= 2, d >= 1)`` or a zero row.
 
     >>> from concepts.embeddings import mean_pairwise_cosine
@@ -171,36 +171,28 @@ def mean_pairwise_cosine(X: ArrayLike, *, center: bool = False) -> float:
     >>> round(mean_pairwise_cosine(X), 4), round(mean_pairwise_cosine(X, center=True), 4)
     (0.6, -1.0)
     """
-    X = np.asarray(X, dtype=np.float64)
+    X = as_array(X, "X")
     if X.ndim != 2 or X.shape[0] < 2 or X.shape[1] < 1:
         raise ValueError(f"X must have shape (n >= 2, d >= 1); got {X.shape}")
-    if center:
-        X = X - X.mean(axis=0)
-    if (np.abs(X).max(axis=1) == 0).any():
-        raise ValueError("every row of X must be non-zero (cosine is undefined for a zero vector); got a zero row")
-    X = X / np.abs(X).max(axis=1, keepdims=True)
-    U = X / np.linalg.norm(X, axis=1, keepdims=True)  # unit rows u_i, (n, d)
+    U = _unit_rows(X - X.mean(axis=0) if center else X, "X")  # unit rows u_i, (n, d)
     s, n = U.sum(axis=0), X.shape[0]  # (d,)
     return float((s @ s - n) / (n * (n - 1)))  # sum_{i != j} u_i . u_j = |sum_i u_i|^2 - n
 
 
 def noise_distribution(counts: ArrayLike, *, power: float = 0.75) -> np.ndarray:
-    """word2vec's noise distribution ``P_n(w) = U(w)^power / Z`` from unigram counts ``U(w)``.
+    """word2vec's noise distribution ``P_n(w) = U(w)^power / Z`` from unigram counts ``U(w)``, shape ``(V,)``.
 
     ``power = 1`` is the unigram distribution and ``power = 0`` the uniform one; Mikolov et
     al. found 3/4 better than both. It raises rare words and lowers frequent ones.
 
-    :param counts: non-negative counts, shape ``(V,)``, not all zero.
-    :param power: the exponent, ``>= 0``.
-    :returns: probabilities of shape ``(V,)`` that sum to 1.
-    :raises ValueError: for counts that are not a non-empty 1-D array of finite
-        non-negative numbers with a positive sum, or a negative or non-finite power.
+    :raises ValueError: for counts that are not a non-empty 1-D array of finite counts >= 0
+        with a positive sum, or a negative or non-finite power.
 
     >>> from concepts.embeddings import noise_distribution
     >>> noise_distribution([1, 16]).tolist()  # 16^(3/4) = 8: from 1/17 vs 16/17 to 1/9 vs 8/9
     [0.1111111111111111, 0.8888888888888888]
     """
-    counts = np.asarray(counts, dtype=np.float64)
+    counts = as_array(counts, "counts")
     if counts.ndim != 1 or counts.size == 0 or not np.isfinite(counts).all() or (counts < 0).any():
         raise ValueError(f"counts must be a non-empty 1-D array of finite counts >= 0; got {counts!r}")
     if counts.sum() == 0:
@@ -234,24 +226,20 @@ def sgns_loss_and_grads(
     ``dL/dv_c = (sigma(s_o) - 1) u_o + sum_k sigma(s_k) u_k``, ``dL/du_o = (sigma(s_o) - 1) v_c``
     and ``dL/du_k = sigma(s_k) v_c``. Stable for dot products of any size.
 
-    :param v_c: input ("center") vectors, shape ``(..., d)``.
-    :param u_o: output vectors of the true context words, shape ``(..., d)``.
-    :param u_neg: output vectors of the ``k`` sampled negatives, shape ``(..., k, d)``.
-    :returns: ``(loss, grad_v_c, grad_u_o, grad_u_neg)`` of shapes ``(...)``, ``(..., d)``,
-        ``(..., d)`` and ``(..., k, d)``. A word drawn twice as a negative gets one gradient
-        row per draw; the caller sums them into its table row.
+    :param v_c: center (input) vectors ``(..., d)``; ``u_o``: context (output) vectors ``(..., d)``;
+        ``u_neg``: output vectors of the ``k`` sampled negatives, ``(..., k, d)``.
+    :returns: ``(loss, grad_v_c, grad_u_o, grad_u_neg)``, shaped ``(...)`` and like the inputs.
+        A word drawn twice as a negative gets one gradient row per draw; sum them into its row.
     :raises ValueError: for shapes that do not fit together.
 
     >>> import numpy as np
     >>> from concepts.embeddings import sgns_loss_and_grads
     >>> v_c, u_o, u_neg = np.zeros(2), np.array([1.0, 0.0]), np.array([[0.0, 1.0]])  # every score 0
     >>> loss, g_v, g_o, g_neg = sgns_loss_and_grads(v_c, u_o, u_neg)
-    >>> round(float(loss), 4)  # 2 log 2: both sigmoids are 1/2
-    1.3863
-    >>> g_v.tolist()  # -1/2 u_o + 1/2 u_1
-    [-0.5, 0.5]
+    >>> round(float(loss), 4), g_v.tolist()  # 2 log 2: both sigmoids are 1/2; -1/2 u_o + 1/2 u_1
+    (1.3863, [-0.5, 0.5])
     """
-    v_c, u_o, u_neg = (np.asarray(a, dtype=np.float64) for a in (v_c, u_o, u_neg))
+    v_c, u_o, u_neg = as_array(v_c, "v_c"), as_array(u_o, "u_o"), as_array(u_neg, "u_neg")
     _sgns_shapes(v_c.shape, u_o.shape, u_neg.shape)
     s_o = (u_o * v_c).sum(-1)  # s_o = u_o . v_c, (...)
     s_neg = np.einsum("...kd,...d->...k", u_neg, v_c)  # s_k = u_k . v_c, (..., k)
@@ -268,14 +256,14 @@ def sgns_loss_torch(v_c: torch.Tensor, u_o: torch.Tensor, u_neg: torch.Tensor) -
     >>> import torch
     >>> from concepts.embeddings import sgns_loss_torch
     >>> v_c = torch.zeros(2, dtype=torch.float64, requires_grad=True)
-    >>> u_o, u_neg = torch.tensor([1.0, 0.0], dtype=torch.float64), torch.tensor([[0.0, 1.0]], dtype=torch.float64)
-    >>> loss = sgns_loss_torch(v_c, u_o, u_neg)
+    >>> u = torch.eye(2, dtype=torch.float64)
+    >>> loss = sgns_loss_torch(v_c, u[0], u[1:])  # u_o = (1, 0), one negative (0, 1)
     >>> loss.backward()
     >>> round(loss.item(), 4), v_c.grad.tolist()
     (1.3863, [-0.5, 0.5])
     """
-    import torch.nn.functional as F
-
+    F = require_torch().nn.functional
+    v_c, u_o, u_neg = require_tensor(v_c, "v_c"), require_tensor(u_o, "u_o"), require_tensor(u_neg, "u_neg")
     _sgns_shapes(tuple(v_c.shape), tuple(u_o.shape), tuple(u_neg.shape))
     s_o = (u_o * v_c).sum(-1)  # (...)
     s_neg = (u_neg @ v_c.unsqueeze(-1)).squeeze(-1)  # (..., k)
@@ -291,7 +279,7 @@ def train_sgns(
     epochs: int = 40,
     lr: float = 0.1,
     batch_size: int = 16,
-    seed: int = 0,
+    rng: np.random.Generator | int | None = 0,
 ) -> tuple[list[str], np.ndarray, np.ndarray]:
     """Train SGNS on whitespace-split sentences by minibatch SGD; small enough for a toy corpus.
 
@@ -299,21 +287,21 @@ def train_sgns(
     ``negatives`` words drawn from ``noise_distribution`` of the corpus counts. Initialised as
     word2vec does: input vectors uniform in ``[-0.5/dim, 0.5/dim)``, output vectors zero.
 
-    :param corpus: sentences of words separated by spaces.
+    :param rng: a Generator or a seed for the initialisation, the shuffles and the negatives.
     :returns: ``(vocab, W_in, W_out)``: the sorted words and the input and output tables,
-        each of shape ``(V, dim)``. ``W_in`` holds the word vectors usually kept.
-    :raises ValueError: for a non-positive knob, a single string as the corpus, or a corpus
-        without a single pair.
+        each ``(V, dim)``; ``W_in`` holds the word vectors usually kept.
+    :raises ValueError: for a non-positive knob, a single string, or a corpus without a pair.
 
     >>> from concepts.embeddings import cosine_similarity, train_sgns
-    >>> vocab, W_in, W_out = train_sgns(seed=0)
+    >>> vocab, W_in, W_out = train_sgns(rng=0)
     >>> v = {w: W_in[i] for i, w in enumerate(vocab)}
     >>> bool(cosine_similarity(v["cat"], v["dog"]) > cosine_similarity(v["cat"], v["rocket"]))
     True
     """
-    _positive_ints(dim=dim, window=window, negatives=negatives, epochs=epochs, batch_size=batch_size)
-    if not (math.isfinite(lr) and lr > 0):
-        raise ValueError(f"lr must be a positive finite number; got {lr!r}")
+    knobs = {"dim": dim, "window": window, "negatives": negatives, "epochs": epochs, "batch_size": batch_size}
+    for name, n in knobs.items():
+        require_positive_int(n, name)
+    _positive_finite(lr, "lr")
     if isinstance(corpus, str):
         raise ValueError("corpus must be a sequence of sentences; got a single string")
     sentences = [s.split() for s in corpus]
@@ -324,7 +312,7 @@ def train_sgns(
     if len(pairs) == 0:
         raise ValueError("corpus must contain a sentence of at least two words; got none")
     noise = noise_distribution(np.bincount(np.concatenate(ids), minlength=len(vocab)))
-    rng = np.random.default_rng(seed)
+    rng = require_rng(rng)
     W_in = (rng.random((len(vocab), dim)) - 0.5) / dim
     W_out = np.zeros((len(vocab), dim))
     for _ in range(epochs):
@@ -339,25 +327,18 @@ def train_sgns(
 
 
 def glove_weight(x: ArrayLike, *, x_max: float = 100.0, alpha: float = 0.75) -> np.ndarray:
-    """GloVe's weighting ``f(x) = (x / x_max)^alpha`` below ``x_max`` and 1 above; ``f(0) = 0``.
+    """GloVe's weighting ``f(x) = min(x / x_max, 1)^alpha`` (paper: 100 and 3/4); ``f(0) = 0``.
 
-    :param x: non-negative co-occurrence counts of any shape.
-    :param x_max: the count at which the weight reaches 1 (100 in the paper).
-    :param alpha: the exponent (3/4 in the paper).
-    :returns: float64 weights in ``[0, 1]`` of the shape of ``x``.
     :raises ValueError: for a negative count or a non-positive ``x_max`` or ``alpha``.
 
     >>> from concepts.embeddings import glove_weight
     >>> glove_weight([0.0, 1.0, 100.0, 500.0]).round(4).tolist()  # 0.01^0.75 = 10^-1.5
     [0.0, 0.0316, 1.0, 1.0]
     """
-    x = np.asarray(x, dtype=np.float64)
+    x = as_array(x, "x")
     if (x < 0).any() or not np.isfinite(x).all():
         raise ValueError("x must hold finite co-occurrence counts >= 0; got a negative or non-finite entry")
-    for name, value in (("x_max", x_max), ("alpha", alpha)):
-        if not (math.isfinite(value) and value > 0):
-            raise ValueError(f"{name} must be a positive finite number; got {value!r}")
-    return np.minimum(x / x_max, 1.0) ** alpha  # f(x) = min(x / x_max, 1)^alpha
+    return np.minimum(x / _positive_finite(x_max, "x_max"), 1.0) ** _positive_finite(alpha, "alpha")
 
 
 def _glove_shapes(W: tuple, W_tilde: tuple, b: tuple, b_tilde: tuple, X: tuple) -> None:
@@ -380,25 +361,22 @@ def glove_loss_and_grads(
 ) -> tuple[float, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """GloVe's objective ``J = sum_ij f(X_ij) (w_i . w~_j + b_i + b~_j - log X_ij)^2`` and its gradients.
 
-    Only the pairs with ``X_ij > 0`` count (``f(0) = 0`` and ``log 0`` is undefined). With the
-    residual ``e_ij`` inside the square, ``dJ/de_ij = 2 f(X_ij) e_ij =: g_ij`` and
-    ``dJ/dW = g W~``, ``dJ/dW~ = g^T W``, ``dJ/db = g 1``, ``dJ/db~ = g^T 1``.
+    Only pairs with ``X_ij > 0`` count (``f(0) = 0``; ``log 0`` is undefined). With ``e_ij`` the
+    residual in the square, ``g_ij = dJ/de_ij = 2 f(X_ij) e_ij`` and ``dJ/dW = g W~``,
+    ``dJ/dW~ = g^T W``, ``dJ/db = g 1``, ``dJ/db~ = g^T 1``.
 
-    :param W: word vectors, shape ``(V, d)``.
-    :param W_tilde: context vectors, shape ``(V_c, d)``.
-    :param b: word biases, shape ``(V,)``.
-    :param b_tilde: context biases, shape ``(V_c,)``.
-    :param X: co-occurrence counts, shape ``(V, V_c)``.
+    :param W: word vectors ``(V, d)``; ``W_tilde``: context vectors ``(V_c, d)``.
+    :param b: word biases ``(V,)``; ``b_tilde``: context biases ``(V_c,)``; ``X``: counts ``(V, V_c)``.
     :returns: ``(J, dW, dW_tilde, db, db_tilde)``, the gradients shaped like the parameters.
     :raises ValueError: for shapes that do not fit together, or as ``glove_weight`` does.
 
-    >>> import numpy as np
     >>> from concepts.embeddings import glove_loss_and_grads
-    >>> J, dW, dW_t, db, db_t = glove_loss_and_grads(np.zeros((1, 2)), np.zeros((1, 2)), [0.0], [0.0], [[100.0]])
+    >>> J, dW, dW_t, db, db_t = glove_loss_and_grads([[0.0, 0.0]], [[0.0, 0.0]], [0.0], [0.0], [[100.0]])
     >>> round(J, 4), round(float(db[0]), 4)  # f = 1, e = -log 100: J = (log 100)^2, dJ/db = 2 e
     (21.2076, -9.2103)
     """
-    W, W_tilde, b, b_tilde, X = (np.asarray(a, dtype=np.float64) for a in (W, W_tilde, b, b_tilde, X))
+    names = ("W", "W_tilde", "b", "b_tilde", "X")
+    W, W_tilde, b, b_tilde, X = (as_array(a, n) for a, n in zip((W, W_tilde, b, b_tilde, X), names, strict=True))
     _glove_shapes(W.shape, W_tilde.shape, b.shape, b_tilde.shape, X.shape)
     f = glove_weight(X, x_max=x_max, alpha=alpha)  # (V, V_c), 0 where X = 0
     log_x = np.log(np.where(X > 0, X, 1.0))  # any finite stand-in works where f = 0
@@ -414,40 +392,38 @@ def tied_parameters_saved(vocab_size: int, d_model: int) -> int:
     >>> tied_parameters_saved(50257, 768)  # GPT-2 small
     38597376
     """
-    return _positive_int("vocab_size", vocab_size) * _positive_int("d_model", d_model)  # one (V, d) matrix
+    return require_positive_int(vocab_size, "vocab_size") * require_positive_int(d_model, "d_model")  # one (V, d)
 
 
 def tied_logits(h: ArrayLike, E: ArrayLike) -> np.ndarray:
-    """Output logits of a tied model: ``h E^T``, a score per vocabulary entry.
+    """Output logits of a tied model, ``h E^T``: ``(..., d)`` hidden states and a ``(V, d)`` table give ``(..., V)``.
 
-    :param h: final hidden states, shape ``(..., d)``.
-    :param E: the shared embedding table, shape ``(V, d)``.
-    :returns: logits of shape ``(..., V)``.
     :raises ValueError: for a table that is not 2-D or a width that differs from ``d``.
 
     >>> from concepts.embeddings import tied_logits
     >>> tied_logits([[1.0, 2.0]], [[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]).tolist()
     [[1.0, 2.0, 3.0]]
     """
-    h, E = np.asarray(h, dtype=np.float64), np.asarray(E, dtype=np.float64)
+    h, E = as_array(h, "h"), as_array(E, "E")
     if E.ndim != 2 or h.ndim < 1 or h.shape[-1] != E.shape[1]:
         raise ValueError(f"h must have shape (..., d) and E shape (V, d) with the same d; got {h.shape} and {E.shape}")
     return h @ E.T  # logits = h E^T, (..., V)
 
 
-def gpt2_parameter_count(
-    *, vocab_size: int = 50257, n_positions: int = 1024, d_model: int = 768, n_layer: int = 12, tied: bool = True
+def gpt2_param_count(
+    *, vocab_size: int = 50257, n_positions: int = 1024, d_model: int = 768, num_layers: int = 12, tied: bool = True
 ) -> int:
     """Parameters of a GPT-2-shaped model (defaults: GPT-2 small), with or without a tied output layer.
 
-    Token and position tables, ``n_layer`` blocks of ``12 d^2 + 13 d`` (attention ``4 d^2 + 4 d``,
+    Token and position tables, ``num_layers`` blocks of ``12 d^2 + 13 d`` (attention ``4 d^2 + 4 d``,
     MLP of width ``4 d`` with ``8 d^2 + 5 d``, two LayerNorms ``4 d``), a final LayerNorm
     ``2 d``, and, untied, a bias-free ``(V, d)`` output matrix.
 
-    >>> from concepts.embeddings import gpt2_parameter_count
-    >>> gpt2_parameter_count(), gpt2_parameter_count(tied=False)
+    >>> from concepts.embeddings import gpt2_param_count
+    >>> gpt2_param_count(), gpt2_param_count(tied=False)
     (124439808, 163037184)
     """
-    V, P, d, L = _positive_ints(vocab_size=vocab_size, n_positions=n_positions, d_model=d_model, n_layer=n_layer)
+    sizes = {"vocab_size": vocab_size, "n_positions": n_positions, "d_model": d_model, "num_layers": num_layers}
+    V, P, d, L = (require_positive_int(n, name) for name, n in sizes.items())
     shared = V * d + P * d + L * (12 * d * d + 13 * d) + 2 * d
     return shared if tied else shared + tied_parameters_saved(V, d)

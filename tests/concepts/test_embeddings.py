@@ -28,7 +28,8 @@ from concepts.embeddings import (
     embedding_lookup,
     glove_loss_and_grads,
     glove_weight,
-    gpt2_parameter_count,
+    gpt2_param_count,
+    info_nce_loss,
     mean_pairwise_cosine,
     noise_distribution,
     one_hot,
@@ -40,7 +41,7 @@ from concepts.embeddings import (
 )
 
 BANK = Path(__file__).resolve().parents[2] / "quiz" / "banks" / "embeddings.json"
-GPT2_SMALL = {"vocab_size": 50257, "n_positions": 1024, "d_model": 768, "n_layer": 12}
+GPT2_SMALL = {"vocab_size": 50257, "n_positions": 1024, "d_model": 768, "num_layers": 12}
 
 
 def close(got, want, *, rtol: float = 1e-10, atol: float = 1e-12) -> None:
@@ -259,6 +260,73 @@ def test_sgns_torch_mirror_matches() -> None:
     close(sgns_loss_and_grads(v_c, u_o, u_neg)[0], want[0])
 
 
+@pytest.mark.parametrize(
+    ("dtype", "tol"),
+    [
+        (torch.float32, dict(rtol=1e-5, atol=1e-5)),
+        (torch.bfloat16, dict(rtol=2e-2, atol=5e-2)),
+        (torch.float16, dict(rtol=2e-3, atol=5e-3)),
+    ],
+    ids=str,
+)
+def test_sgns_torch_mirror_in_low_precision(dtype, tol) -> None:
+    """``sgns_loss_torch`` in float32, bfloat16 and float16: loss and gradients equal the float64
+    reference (autograd through F.logsigmoid) to the dtype's precision, and stay finite for scores
+    of a few hundred, where a naive log(sigmoid) in float32 is -inf."""
+    rng = np.random.default_rng(15)
+    v_c, u_o = rng.standard_normal((2, 3, 6))
+    u_neg = rng.standard_normal((3, 4, 6))
+    want = reference_sgns(v_c, u_o, u_neg)
+    t = [torch.from_numpy(a).to(dtype).requires_grad_() for a in (v_c, u_o, u_neg)]
+    loss = sgns_loss_torch(*t)
+    assert loss.dtype == dtype
+    loss.float().sum().backward()
+    torch.testing.assert_close(loss.double(), torch.from_numpy(want[0]), **tol)
+    for x, w in zip(t, want[1:], strict=True):
+        torch.testing.assert_close(x.grad.double(), torch.from_numpy(w), **tol)
+    big = torch.tensor([-40.0] * 2, dtype=dtype), torch.tensor([10.0] * 2, dtype=dtype), torch.zeros(1, 2, dtype=dtype)
+    assert torch.isfinite(sgns_loss_torch(*big)).all()  # s_o = -800
+    assert torch.log(torch.sigmoid(torch.tensor(-800.0))).item() == -math.inf
+
+
+def reference_info_nce(q: np.ndarray, k: np.ndarray, temperature: float) -> float:
+    """F.cross_entropy over the (B, B) matrix of F.normalize(q) F.normalize(k)^T / tau, targets arange(B)."""
+    qn, kn = (F.normalize(torch.from_numpy(a), dim=-1) for a in (q, k))
+    logits = qn @ kn.T / temperature
+    return F.cross_entropy(logits, torch.arange(len(q))).item()
+
+
+@pytest.mark.parametrize(("B", "d", "temperature"), [(1, 3, 0.05), (2, 2, 1.0), (8, 16, 0.05), (32, 8, 0.07)])
+def test_info_nce_matches_cross_entropy(B: int, d: int, temperature: float) -> None:
+    rng = np.random.default_rng(B + d)
+    q = rng.standard_normal((B, d))
+    k = q + 0.3 * rng.standard_normal((B, d))  # positives near their queries
+    close(info_nce_loss(q, k, temperature=temperature), reference_info_nce(q, k, temperature), rtol=1e-10)
+
+
+def test_info_nce_bounds_and_temperature() -> None:
+    """Equal cosines give log B (chance); B = 1 gives 0 (no negatives); the loss is at least 0;
+    a lower temperature sharpens: it lowers the loss when positives are the most similar keys."""
+    e = np.eye(4)
+    close(info_nce_loss(np.ones((4, 3)), np.ones((4, 3))), math.log(4))
+    assert info_nce_loss([[1.0, 2.0]], [[-3.0, 1.0]]) == 0.0
+    assert info_nce_loss(e, e, temperature=0.05) < info_nce_loss(e, e, temperature=1.0)
+    close(info_nce_loss(e[:2, :2], e[:2, :2], temperature=1.0), math.log(math.e + 1) - 1)  # the docstring's 0.3133
+    with pytest.raises(ValueError, match=r"temperature must be a positive finite number; got 0"):
+        info_nce_loss(e, e, temperature=0)
+    with pytest.raises(ValueError, match=r"queries and keys must both have shape \(B, d\); got \(4, 4\) and \(3, 4\)"):
+        info_nce_loss(e, e[:3])
+
+
+def test_array_likes_and_type_errors() -> None:
+    with pytest.raises(TypeError, match=r"v_c must be a torch.Tensor; got a NumPy array"):
+        sgns_loss_torch(np.zeros(2), torch.zeros(2), torch.zeros(1, 2))
+    with pytest.raises(TypeError, match=r"a must be a NumPy array or array-like; got a torch.Tensor"):
+        cosine_similarity(torch.ones(2), [1.0, 1.0])
+    assert len(TOY_CORPUS) == 18 and TOY_CORPUS[0] == "the cat chased the mouse across the garden"
+    assert TOY_CORPUS[-1] == "the moon and the stars and a planet seen from the rocket"
+
+
 def check_repeated_negatives(sgns_fn: Callable) -> None:
     """A negative drawn three times gets three rows of gradient; scattered into the table they equal autograd's."""
     rng = np.random.default_rng(6)
@@ -344,7 +412,7 @@ def topic_gap(vocab: list[str], W: np.ndarray) -> float:
 
 def check_training_groups_topics(train_fn: Callable, seed: int) -> None:
     """Words of a topic co-occur, so training pulls them together: the gap over seeds 0 to 19 was 0.39 to 0.47."""
-    vocab, W_in, W_out = train_fn(TOY_CORPUS, seed=seed)
+    vocab, W_in, W_out = train_fn(TOY_CORPUS, rng=seed)
     assert W_in.shape == W_out.shape == (len(vocab), 8)
     cos = {w: W_in[i] for i, w in enumerate(vocab)}
     s = lambda a, b: float(cosine_similarity(cos[a], cos[b]))  # noqa: E731
@@ -366,13 +434,13 @@ def test_training_groups_topics(seed: int) -> None:
 def test_untrained_vectors_do_not_group_topics() -> None:
     """The control: with a learning rate too small to move anything, the gap is noise around 0
     (standard deviation about 0.07 in 8 dimensions) and never reaches the 0.25 the trained vectors pass."""
-    gaps = [topic_gap(*train_sgns(seed=seed, lr=1e-9, epochs=1)[:2]) for seed in range(10)]
+    gaps = [topic_gap(*train_sgns(rng=seed, lr=1e-9, epochs=1)[:2]) for seed in range(10)]
     assert abs(float(np.mean(gaps))) < 0.1
     assert max(gaps) < 0.25
 
 
 def test_training_is_deterministic() -> None:
-    a, b = train_sgns(seed=3, epochs=2), train_sgns(seed=3, epochs=2)
+    a, b = train_sgns(rng=3, epochs=2), train_sgns(rng=3, epochs=2)
     assert a[0] == b[0] and np.array_equal(a[1], b[1]) and np.array_equal(a[2], b[2])
 
 
@@ -463,7 +531,7 @@ def test_gpt2_small_tying_saves_38_597_376() -> None:
     assert tied_parameters_saved(50257, 768) == 50257 * 768 == 38_597_376
 
 
-def gpt2_shaped(*, vocab_size, n_positions, d_model, n_layer, tied) -> torch.nn.Module:
+def gpt2_shaped(*, vocab_size, n_positions, d_model, num_layers, tied) -> torch.nn.Module:
     """A GPT-2-shaped stack on the meta device (no memory); nn.TransformerEncoderLayer has a GPT-2 block's count."""
 
     def table(n: int) -> torch.nn.Embedding:  # _weight skips the random init, slow on the meta device
@@ -475,7 +543,7 @@ def gpt2_shaped(*, vocab_size, n_positions, d_model, n_layer, tied) -> torch.nn.
                 "wte": table(vocab_size),
                 "wpe": table(n_positions),
                 "h": torch.nn.ModuleList(
-                    torch.nn.TransformerEncoderLayer(d_model, 1, 4 * d_model) for _ in range(n_layer)
+                    torch.nn.TransformerEncoderLayer(d_model, 1, 4 * d_model) for _ in range(num_layers)
                 ),
                 "ln_f": torch.nn.LayerNorm(d_model),
                 "lm_head": torch.nn.Linear(d_model, vocab_size, bias=False),
@@ -486,13 +554,13 @@ def gpt2_shaped(*, vocab_size, n_positions, d_model, n_layer, tied) -> torch.nn.
     return m
 
 
-@pytest.mark.parametrize("config", [GPT2_SMALL, {"vocab_size": 11, "n_positions": 5, "d_model": 4, "n_layer": 2}])
-def test_gpt2_parameter_count_matches_torch_modules(config) -> None:
+@pytest.mark.parametrize("config", [GPT2_SMALL, {"vocab_size": 11, "n_positions": 5, "d_model": 4, "num_layers": 2}])
+def test_gpt2_param_count_matches_torch_modules(config) -> None:
     """Counting the unique parameters of real modules: GPT-2 small has 124,439,808 tied and 163,037,184 untied."""
     for tied in (True, False):
         model = gpt2_shaped(**config, tied=tied)
-        assert gpt2_parameter_count(**config, tied=tied) == sum(p.numel() for p in model.parameters())
-    untied, tied_count = gpt2_parameter_count(**config, tied=False), gpt2_parameter_count(**config)
+        assert gpt2_param_count(**config, tied=tied) == sum(p.numel() for p in model.parameters())
+    untied, tied_count = gpt2_param_count(**config, tied=False), gpt2_param_count(**config)
     assert untied - tied_count == tied_parameters_saved(config["vocab_size"], config["d_model"])
     if config == GPT2_SMALL:
         assert (tied_count, untied) == (124_439_808, 163_037_184)
@@ -550,8 +618,13 @@ def bad_inputs() -> list[tuple[Callable, tuple, dict, str]]:
         (cosine_similarity, (np.ones((2, 3)), np.ones((4, 3))), {}, r"leading axes of a and b must broadcast"),
         (cosine_similarity, ([0.0, 0.0], [1.0, 1.0]), {}, r"undefined for a zero vector; got one in a"),
         (mean_pairwise_cosine, (np.ones((1, 3)),), {}, r"X must have shape \(n >= 2, d >= 1\); got \(1, 3\)"),
-        (mean_pairwise_cosine, ([[1.0, 0.0], [0.0, 0.0]],), {}, r"every row of X must be non-zero"),
-        (mean_pairwise_cosine, ([[1.0, 0.0], [1.0, 0.0]],), {"center": True}, r"every row of X must be non-zero"),
+        (mean_pairwise_cosine, ([[1.0, 0.0], [0.0, 0.0]],), {}, r"undefined for a zero vector; got one in X"),
+        (
+            mean_pairwise_cosine,
+            ([[1.0, 0.0], [1.0, 0.0]],),
+            {"center": True},
+            r"undefined for a zero vector; got one in X",
+        ),
         (noise_distribution, ([[1, 2]],), {}, r"counts must be a non-empty 1-D array"),
         (noise_distribution, ([1, -2],), {}, r"counts must be a non-empty 1-D array of finite counts >= 0"),
         (noise_distribution, ([0, 0],), {}, r"counts must have a positive sum; got all zeros"),
@@ -593,7 +666,7 @@ def bad_inputs() -> list[tuple[Callable, tuple, dict, str]]:
         ),
         (tied_parameters_saved, (50257, 0), {}, r"d_model must be a positive integer; got 0"),
         (tied_logits, (np.zeros((2, 3)), E), {}, r"same d; got \(2, 3\) and \(3, 2\)"),
-        (gpt2_parameter_count, (), {"n_layer": -1}, r"n_layer must be a positive integer; got -1"),
+        (gpt2_param_count, (), {"num_layers": -1}, r"num_layers must be a positive integer; got -1"),
     ]
 
 
