@@ -1,11 +1,14 @@
-"""Recurrent networks: the Elman RNN and the LSTM, their gradients through time, and their costs.
+"""Recurrent networks: the Elman RNN, the LSTM and the GRU, their gradients through time, and their costs.
 
-Follows Elman (1990) and Hochreiter and Schmidhuber (1997) with the conventions of
-``torch.nn.RNN`` and ``torch.nn.LSTM`` (``batch_first=True``, weights ``(gates * d_h, d_in)``,
-two bias vectors, LSTM gates in the order i, f, g, o), Bengio et al. (1994) for vanishing
-and exploding gradients, and Table 1 of Vaswani et al. (2017) for sequential operations
-and path lengths. Leaves out stacked and bidirectional layers (stack the one-layer
-functions), dropout between layers, packed sequences, GRUs and peephole connections.
+Follows Elman (1990), Hochreiter and Schmidhuber (1997) and Cho et al. (2014) with the
+equations of ``torch.nn.RNN``, ``nn.LSTM`` and ``nn.GRU`` (two bias vectors, gates stacked
+i, f, g, o for the LSTM and r, z, n for the GRU), Bengio et al. (1994) for vanishing and
+exploding gradients, Bahdanau et al. (2015) for additive attention, and Table 1 of Vaswani
+et al. (2017) for sequential operations and path lengths. NumPy code computes ``x @ W`` with
+``W`` of shape ``(d_in, gates * d_h)``; the ``_torch`` mirrors take PyTorch's
+``(gates * d_h, d_in)`` and :func:`rnn_weights_from_torch` converts. The gated cells, the
+bidirectional wrapper and additive attention live in ``concepts/_rnn_gated.py``. Leaves out
+dropout between layers, packed sequences and peephole connections.
 """
 
 from __future__ import annotations
@@ -13,53 +16,55 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import ArrayLike
+
+from concepts._checks import require_positive_int, require_torch
+from concepts._rnn_gated import (
+    _arrays,
+    _check,
+    _tensors,
+    additive_attention,
+    bidirectional,
+    gru,
+    gru_cell,
+    lstm,
+    lstm_cell,
+    lstm_torch,
+)
 
 if TYPE_CHECKING:
     import torch
 
 __all__ = [
+    "additive_attention",
+    "bidirectional",
+    "gru",
+    "gru_cell",
+    "gru_param_count",
     "hidden_grad_norms",
     "hidden_grad_norms_torch",
     "layer_costs",
     "lstm",
     "lstm_cell",
+    "lstm_param_count",
     "lstm_torch",
     "rnn",
     "rnn_backward",
+    "rnn_param_count",
     "rnn_torch",
+    "rnn_weights_from_torch",
 ]
 
-NONLINEARITIES = ("tanh", "relu", "identity")
 LAYERS = ("recurrent", "self-attention")
 
 
-def _check(x: Any, h0: Any, W_ih: Any, W_hh: Any, b_ih: Any, b_hh: Any, *, gates: int, nonlinearity: str) -> int:
-    """Validate a recurrent call on arrays or tensors; return the hidden size d_h."""
-    if x.ndim != 3 or x.shape[1] == 0:
-        raise ValueError(f"x must have shape (batch, seq, d_in) with seq > 0; got {tuple(x.shape)}")
-    B, _, d_in = x.shape
-    if W_hh.ndim != 2 or W_hh.shape[0] != gates * W_hh.shape[1]:
-        raise ValueError(f"W_hh must have shape ({gates} * d_h, d_h); got {tuple(W_hh.shape)}")
-    H = W_hh.shape[1]
-    if tuple(W_ih.shape) != (gates * H, d_in):
-        raise ValueError(f"W_ih must have shape ({gates * H}, {d_in}) = ({gates} * d_h, d_in); got {tuple(W_ih.shape)}")
-    for name, b in (("b_ih", b_ih), ("b_hh", b_hh)):
-        if tuple(b.shape) != (gates * H,):
-            raise ValueError(f"{name} must have shape ({gates * H},); got {tuple(b.shape)}")
-    if h0 is not None and tuple(h0.shape) != (B, H):
-        raise ValueError(f"h0 must have shape (batch, d_h) = ({B}, {H}); got {tuple(h0.shape)}")
-    if nonlinearity not in NONLINEARITIES:
-        raise ValueError(f"nonlinearity must be one of {NONLINEARITIES}; got {nonlinearity!r}")
-    return H
-
-
 def rnn(
-    x: np.ndarray,
-    h0: np.ndarray | None,
-    W_ih: np.ndarray,
-    W_hh: np.ndarray,
-    b_ih: np.ndarray,
-    b_hh: np.ndarray,
+    x: ArrayLike,
+    h0: ArrayLike | None,
+    W_ih: ArrayLike,
+    W_hh: ArrayLike,
+    b_ih: ArrayLike | None = None,
+    b_hh: ArrayLike | None = None,
     *,
     nonlinearity: str = "tanh",
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -67,10 +72,10 @@ def rnn(
 
     :param x: inputs, ``(batch, seq, d_in)``.
     :param h0: initial state, ``(batch, d_h)``, or None for zeros.
-    :param W_ih: input weights, ``(d_h, d_in)``.
-    :param W_hh: recurrent weights, ``(d_h, d_h)``.
-    :param b_ih: input bias, ``(d_h,)``.
-    :param b_hh: recurrent bias, ``(d_h,)``.
+    :param W_ih: input weights, ``(d_in, d_h)`` (``x @ W_ih``; PyTorch's ``weight_ih_l0.T``).
+    :param W_hh: recurrent weights, ``(d_h, d_h)`` (``h @ W_hh``).
+    :param b_ih: input bias, ``(d_h,)``, or None (``bias=False``).
+    :param b_hh: recurrent bias, ``(d_h,)``, or None.
     :param nonlinearity: ``"tanh"`` (PyTorch's default), ``"relu"``, or ``"identity"`` (a
         linear RNN, for measuring gradients exactly).
     :returns: ``(out, h_n)``: every state ``(batch, seq, d_h)`` and the last ``(batch, d_h)``.
@@ -79,18 +84,19 @@ def rnn(
     >>> import numpy as np
     >>> from concepts.rnn import rnn
     >>> x = np.array([[[1.0], [0.0], [0.0]]])  # batch 1, three steps, d_in = 1
-    >>> one, half, zero = np.ones((1, 1)), np.full((1, 1), 0.5), np.zeros(1)
-    >>> out, h_n = rnn(x, None, one, half, zero, zero, nonlinearity="identity")
+    >>> out, h_n = rnn(x, None, [[1.0]], [[0.5]], nonlinearity="identity")
     >>> np.round(out, 4).tolist(), np.round(h_n, 4).tolist()  # h_t = 0.5 h_{t-1}: an echo that fades
     ([[[1.0], [0.5], [0.25]]], [[0.25]])
     """
-    H = _check(x, h0, W_ih, W_hh, b_ih, b_hh, gates=1, nonlinearity=nonlinearity)
+    x, h0, W_ih, W_hh, b_ih, b_hh = _arrays(x, h0, W_ih, W_hh, b_ih, b_hh)
+    H = _check(x, h0, W_ih, W_hh, b_ih, b_hh, gates=1, nonlinearity=nonlinearity, torch_layout=False)
     act = {"tanh": np.tanh, "relu": lambda a: np.maximum(a, 0.0), "identity": lambda a: a}[nonlinearity]
     h = np.zeros((x.shape[0], H)) if h0 is None else h0
-    xw = x @ W_ih.T + b_ih  # every input projection at once, in parallel  (B, T, H)
+    xw = x @ W_ih + (0.0 if b_ih is None else b_ih)  # every input projection at once, in parallel  (B, T, H)
+    b = 0.0 if b_hh is None else b_hh
     out = []
     for t in range(x.shape[1]):  # the recurrence itself cannot be parallelised over t
-        h = act(xw[:, t] + h @ W_hh.T + b_hh)  # h_t = f(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh)
+        h = act(xw[:, t] + h @ W_hh + b)  # h_t = f(x_t W_ih + b_ih + h_{t-1} W_hh + b_hh)
         out.append(h)
     return np.stack(out, axis=1), h  # (B, T, H), (B, H)
 
@@ -100,69 +106,64 @@ def rnn_torch(
     h0: torch.Tensor | None,
     W_ih: torch.Tensor,
     W_hh: torch.Tensor,
-    b_ih: torch.Tensor,
-    b_hh: torch.Tensor,
+    b_ih: torch.Tensor | None = None,
+    b_hh: torch.Tensor | None = None,
     *,
     nonlinearity: str = "tanh",
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """:func:`rnn` in PyTorch tensor operations, differentiable by autograd; same arguments.
+    """:func:`rnn` in PyTorch, differentiable by autograd; weights in ``nn.RNN``'s ``(d_h, d_in)`` layout.
 
     >>> import torch
     >>> from concepts.rnn import rnn_torch
     >>> x = torch.tensor([[[1.0], [0.0], [0.0]]], dtype=torch.float64)
-    >>> one, half, zero = torch.ones(1, 1), torch.full((1, 1), 0.5), torch.zeros(1)
-    >>> out, h_n = rnn_torch(x, None, one.double(), half.double(), zero.double(), zero.double(), nonlinearity="relu")
+    >>> one, half = torch.ones(1, 1, dtype=torch.float64), torch.full((1, 1), 0.5, dtype=torch.float64)
+    >>> out, h_n = rnn_torch(x, None, one, half, nonlinearity="relu")
     >>> out.flatten().tolist(), h_n.flatten().tolist()
     ([1.0, 0.5, 0.25], [0.25])
     """
-    import torch
-
-    H = _check(x, h0, W_ih, W_hh, b_ih, b_hh, gates=1, nonlinearity=nonlinearity)
+    torch = require_torch()
+    x, h0, W_ih, W_hh, b_ih, b_hh = _tensors(x, h0, W_ih, W_hh, b_ih, b_hh)
+    H = _check(x, h0, W_ih, W_hh, b_ih, b_hh, gates=1, nonlinearity=nonlinearity, torch_layout=True)
     act = {"tanh": torch.tanh, "relu": torch.relu, "identity": lambda a: a}[nonlinearity]
     h = x.new_zeros(x.shape[0], H) if h0 is None else h0
-    xw = x @ W_ih.T + b_ih  # (B, T, H)
+    xw = x @ W_ih.T + (0.0 if b_ih is None else b_ih)  # (B, T, H)
+    b = 0.0 if b_hh is None else b_hh
     out = []
     for t in range(x.shape[1]):
-        h = act(xw[:, t] + h @ W_hh.T + b_hh)  # h_t = f(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh)
+        h = act(xw[:, t] + h @ W_hh.T + b)  # h_t = f(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh)
         out.append(h)
     return torch.stack(out, dim=1), h  # (B, T, H), (B, H)
 
 
 def rnn_backward(
-    x: np.ndarray,
-    h0: np.ndarray | None,
-    W_ih: np.ndarray,
-    W_hh: np.ndarray,
-    out: np.ndarray,
-    d_out: np.ndarray,
+    x: ArrayLike,
+    h0: ArrayLike | None,
+    W_ih: ArrayLike,
+    W_hh: ArrayLike,
+    out: ArrayLike,
+    d_out: ArrayLike,
     *,
     nonlinearity: str = "tanh",
 ) -> dict[str, np.ndarray]:
-    """Backpropagation through time for :func:`rnn`, given ``d_out = dL/d out``.
+    """Backpropagation through time for :func:`rnn`, given ``d_out = dL/d out`` ``(batch, seq, d_h)``.
 
     A loss on ``h_n`` is a loss on ``out[:, -1]``: add its gradient to ``d_out[:, -1]``.
 
-    :param x: the inputs of the forward call, ``(batch, seq, d_in)``.
-    :param h0: its initial state ``(batch, d_h)``, or None for zeros.
-    :param W_ih: input weights, ``(d_h, d_in)``.
-    :param W_hh: recurrent weights, ``(d_h, d_h)``.
-    :param out: the states it returned, ``(batch, seq, d_h)``.
-    :param d_out: the gradient of the loss with respect to ``out``, same shape.
-    :param nonlinearity: the forward call's nonlinearity.
     :returns: gradients ``"x"``, ``"h0"``, ``"W_ih"``, ``"W_hh"``, ``"b_ih"``, ``"b_hh"``
         shaped like those arguments, and ``"h"``: the total ``dL/dh_t``, ``(batch, seq, d_h)``.
     :raises ValueError: when ``out`` or ``d_out`` does not have the shape ``(batch, seq, d_h)``.
 
     >>> import numpy as np
     >>> from concepts.rnn import rnn, rnn_backward
-    >>> x, one, half, zero = np.ones((1, 3, 1)), np.ones((1, 1)), np.full((1, 1), 0.5), np.zeros(1)
-    >>> out, _ = rnn(x, None, one, half, zero, zero, nonlinearity="identity")
+    >>> x, one, half = np.ones((1, 3, 1)), np.ones((1, 1)), np.full((1, 1), 0.5)
+    >>> out, _ = rnn(x, None, one, half, nonlinearity="identity")
     >>> d_out = np.zeros_like(out); d_out[:, -1] = 1.0  # L = h_3
     >>> g = rnn_backward(x, None, one, half, out, d_out, nonlinearity="identity")
     >>> g["h"].flatten().tolist(), g["x"].flatten().tolist()  # dL/dh_t = 0.5^(3 - t)
     ([0.25, 0.5, 1.0], [0.25, 0.5, 1.0])
     """
-    H = _check(x, h0, W_ih, W_hh, np.zeros(W_hh.shape[0]), np.zeros(W_hh.shape[0]), gates=1, nonlinearity=nonlinearity)
+    x, h0, W_ih, W_hh, out, d_out = _arrays(x, h0, W_ih, W_hh, out, d_out)
+    H = _check(x, h0, W_ih, W_hh, None, None, gates=1, nonlinearity=nonlinearity, torch_layout=False)
     B, T, _ = x.shape
     for name, a in (("out", out), ("d_out", d_out)):
         if a.shape != (B, T, H):
@@ -177,115 +178,13 @@ def rnn_backward(
         slope = {"tanh": 1.0 - out[:, t] ** 2, "relu": (out[:, t] > 0) * 1.0, "identity": 1.0}[nonlinearity]
         da = dh * slope  # dL/da_t = dL/dh_t * f'(a_t), with tanh' = 1 - h_t^2   (B, H)
         h_prev = out[:, t - 1] if t > 0 else h0
-        grads["W_ih"] += da.T @ x[:, t]  # dL/dW_ih = sum_t da_t^T x_t
-        grads["W_hh"] += da.T @ h_prev  # dL/dW_hh = sum_t da_t^T h_{t-1}
+        grads["W_ih"] += x[:, t].T @ da  # dL/dW_ih = sum_t x_t^T da_t
+        grads["W_hh"] += h_prev.T @ da  # dL/dW_hh = sum_t h_{t-1}^T da_t
         db += da.sum(axis=0)
-        grads["x"][:, t] = da @ W_ih  # dL/dx_t = da_t W_ih
-        dh_next = da @ W_hh  # dL/dh_{t-1} gets da_t W_hh: one more factor of W_hh per step back
+        grads["x"][:, t] = da @ W_ih.T  # dL/dx_t = da_t W_ih^T
+        dh_next = da @ W_hh.T  # dL/dh_{t-1} gets da_t W_hh^T: one more factor of W_hh per step back
     grads.update(h0=dh_next, b_ih=db, b_hh=db.copy())
     return grads
-
-
-def lstm_cell(
-    x: np.ndarray, h: np.ndarray, c: np.ndarray, W_ih: np.ndarray, W_hh: np.ndarray, b_ih: np.ndarray, b_hh: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """One LSTM step, as ``nn.LSTMCell``: gates i, f, g, o stacked in that order.
-
-    :param x: inputs, ``(batch, d_in)``.
-    :param h: hidden state, ``(batch, d_h)``.
-    :param c: cell state, ``(batch, d_h)``.
-    :param W_ih: input weights, ``(4 * d_h, d_in)``.
-    :param W_hh: recurrent weights, ``(4 * d_h, d_h)``.
-    :param b_ih: input bias, ``(4 * d_h,)``.
-    :param b_hh: recurrent bias, ``(4 * d_h,)``.
-    :returns: ``(h', c')``, each ``(batch, d_h)``.
-    :raises ValueError: on a wrong shape.
-
-    >>> import numpy as np
-    >>> from concepts.rnn import lstm_cell
-    >>> b = np.array([0.0, 100.0, 0.0, 100.0])  # d_h = 1: i = 0.5, f = 1, g = 0, o = 1
-    >>> zero, W = np.zeros((1, 1)), np.zeros((4, 1))
-    >>> h, c = lstm_cell(zero, zero, np.full((1, 1), 2.0), W, W, b, 0 * b)
-    >>> float(c[0, 0]), round(float(h[0, 0]), 4)  # c' = 1 * 2 + 0.5 * 0 = 2, h' = tanh(2)
-    (2.0, 0.964)
-    """
-    _check(x[:, None], h, W_ih, W_hh, b_ih, b_hh, gates=4, nonlinearity="tanh")
-    if c.shape != h.shape:
-        raise ValueError(f"c must have the shape of h {h.shape}; got {c.shape}")
-    z = x @ W_ih.T + b_ih + h @ W_hh.T + b_hh  # all four pre-activations at once   (B, 4H)
-    zi, zf, zg, zo = np.split(z, 4, axis=1)  # (B, H) each, PyTorch's order
-    sigmoid = lambda a: 0.5 * (1.0 + np.tanh(0.5 * a))  # noqa: E731  1/(1+e^-a), without overflow
-    i, f, g, o = sigmoid(zi), sigmoid(zf), np.tanh(zg), sigmoid(zo)
-    c = f * c + i * g  # c_t = f_t * c_{t-1} + i_t * g_t: the additive path that carries gradients
-    return o * np.tanh(c), c  # h_t = o_t * tanh(c_t)
-
-
-def lstm(
-    x: np.ndarray,
-    state: tuple[np.ndarray, np.ndarray] | None,
-    W_ih: np.ndarray,
-    W_hh: np.ndarray,
-    b_ih: np.ndarray,
-    b_hh: np.ndarray,
-) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
-    """One LSTM layer over ``x`` of shape ``(batch, seq, d_in)``, as ``nn.LSTM(batch_first=True)``.
-
-    :param x: inputs, ``(batch, seq, d_in)``.
-    :param state: ``(h0, c0)``, each ``(batch, d_h)``, or None for zeros.
-    :param W_ih: input weights, ``(4 * d_h, d_in)``, rows in gate order i, f, g, o.
-    :param W_hh: recurrent weights, ``(4 * d_h, d_h)``.
-    :param b_ih: input bias, ``(4 * d_h,)``.
-    :param b_hh: recurrent bias, ``(4 * d_h,)``.
-    :returns: ``(out, (h_n, c_n))`` with ``out`` of shape ``(batch, seq, d_h)``.
-    :raises ValueError: on a wrong shape.
-
-    >>> import numpy as np
-    >>> from concepts.rnn import lstm
-    >>> rng = np.random.default_rng(0)
-    >>> W_ih, W_hh, b = rng.standard_normal((8, 3)), rng.standard_normal((8, 2)), np.zeros(8)
-    >>> out, (h_n, c_n) = lstm(rng.standard_normal((1, 5, 3)), None, W_ih, W_hh, b, b)
-    >>> out.shape, bool(np.allclose(out[:, -1], h_n)), bool(np.abs(out).max() < 1)  # |h| = |o tanh(c)| < 1
-    ((1, 5, 2), True, True)
-    """
-    H = _check(x, None if state is None else state[0], W_ih, W_hh, b_ih, b_hh, gates=4, nonlinearity="tanh")
-    h, c = (np.zeros((x.shape[0], H)), np.zeros((x.shape[0], H))) if state is None else state
-    out = []
-    for t in range(x.shape[1]):
-        h, c = lstm_cell(x[:, t], h, c, W_ih, W_hh, b_ih, b_hh)
-        out.append(h)
-    return np.stack(out, axis=1), (h, c)  # (B, T, H)
-
-
-def lstm_torch(
-    x: torch.Tensor,
-    state: tuple[torch.Tensor, torch.Tensor] | None,
-    W_ih: torch.Tensor,
-    W_hh: torch.Tensor,
-    b_ih: torch.Tensor,
-    b_hh: torch.Tensor,
-) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
-    """:func:`lstm` in PyTorch tensor operations, differentiable by autograd; same arguments.
-
-    >>> import torch
-    >>> from concepts.rnn import lstm_torch
-    >>> b = torch.tensor([0.0, 100.0, 0.0, 100.0], dtype=torch.float64)  # i = 0.5, f = 1, g = 0, o = 1
-    >>> W = torch.zeros(4, 1, dtype=torch.float64)
-    >>> out, (h_n, c_n) = lstm_torch(torch.zeros(1, 2, 1, dtype=torch.float64), None, W, W, b, 0 * b)
-    >>> c_n.item(), out.flatten().tolist()  # nothing written, nothing forgotten
-    (0.0, [0.0, 0.0])
-    """
-    import torch
-
-    H = _check(x, None if state is None else state[0], W_ih, W_hh, b_ih, b_hh, gates=4, nonlinearity="tanh")
-    h, c = (x.new_zeros(x.shape[0], H), x.new_zeros(x.shape[0], H)) if state is None else state
-    out = []
-    for t in range(x.shape[1]):
-        z = x[:, t] @ W_ih.T + b_ih + h @ W_hh.T + b_hh  # (B, 4H)
-        zi, zf, zg, zo = z.chunk(4, dim=1)
-        c = torch.sigmoid(zf) * c + torch.sigmoid(zi) * torch.tanh(zg)  # c_t = f_t * c_{t-1} + i_t * g_t
-        h = torch.sigmoid(zo) * torch.tanh(c)  # h_t = o_t * tanh(c_t)
-        out.append(h)
-    return torch.stack(out, dim=1), (h, c)
 
 
 def hidden_grad_norms(
@@ -310,7 +209,7 @@ def hidden_grad_norms(
     >>> import numpy as np
     >>> from concepts.rnn import hidden_grad_norms
     >>> W_hh = 0.5 * np.eye(2)  # spectral radius 0.5; ||dL/dh_T|| = ||(1, 1)|| = sqrt(2)
-    >>> norms = hidden_grad_norms(np.zeros((1, 4, 1)), None, np.zeros((2, 1)), W_hh, np.zeros(2), np.zeros(2))
+    >>> norms = hidden_grad_norms(np.zeros((1, 4, 1)), None, np.zeros((1, 2)), W_hh, np.zeros(2), np.zeros(2))
     >>> np.round(norms / np.sqrt(2), 4).tolist()  # halves at every step back in time
     [0.125, 0.25, 0.5, 1.0]
     """
@@ -391,3 +290,80 @@ def layer_costs(layer: str, *, n: int, d: int) -> dict[str, int]:
     if layer == "recurrent":  # h_t needs h_{t-1}: n steps in a row, n - 1 hops from first to last
         return {"complexity": n * d * d, "sequential": n, "max_path": n - 1}
     return {"complexity": n * n * d, "sequential": 1, "max_path": min(1, n - 1)}  # every pair in one hop
+
+
+def rnn_weights_from_torch(module: Any, *, layer: int = 0, reverse: bool = False) -> dict[str, np.ndarray | None]:
+    """One layer and direction of an ``nn.RNN``, ``nn.LSTM`` or ``nn.GRU`` (or a cell) in the ``x @ W`` layout.
+
+    :returns: ``{"W_ih": (d_in, gates * d_h), "W_hh": (d_h, gates * d_h), "b_ih", "b_hh"}`` as
+        float64 arrays (biases None for ``bias=False``), ready for ``rnn(x, h0, **weights)``.
+
+    >>> import torch
+    >>> from concepts.rnn import rnn_weights_from_torch
+    >>> w = rnn_weights_from_torch(torch.nn.GRU(3, 2, bias=False))
+    >>> w["W_ih"].shape, w["W_hh"].shape, w["b_ih"]
+    ((3, 6), (2, 6), None)
+    """
+    torch = require_torch()
+    if not isinstance(module, torch.nn.RNNBase | torch.nn.RNNCellBase):
+        raise TypeError(f"module must be an nn.RNN, nn.LSTM, nn.GRU or one of their cells; got {type(module).__name__}")
+    cell = isinstance(module, torch.nn.RNNCellBase)
+    suffix = "" if cell else f"_l{layer}" + ("_reverse" if reverse else "")
+
+    def arr(name: str, transpose: bool) -> np.ndarray | None:
+        w = getattr(module, name + suffix, None)
+        if w is None:
+            return None
+        a = w.detach().to(torch.float64).numpy()
+        return (a.T if transpose else a).copy()
+
+    if not cell and (layer >= module.num_layers or (reverse and not module.bidirectional)):
+        have = f"{module.num_layers} layer(s), bidirectional={module.bidirectional}"
+        raise ValueError(f"module has {have}; got layer={layer}, reverse={reverse}")
+    return {
+        "W_ih": arr("weight_ih", True),
+        "W_hh": arr("weight_hh", True),
+        "b_ih": arr("bias_ih", False),
+        "b_hh": arr("bias_hh", False),
+    }
+
+
+def _param_count(gates: int, d_in: int, d_h: int, bias: bool, num_layers: int, bidirectional: bool) -> int:
+    d_in, d_h, num_layers = (
+        require_positive_int(v, n) for v, n in ((d_in, "d_in"), (d_h, "d_h"), (num_layers, "num_layers"))
+    )
+    dirs = 2 if bidirectional else 1
+    per = lambda n_in: gates * d_h * (n_in + d_h + (2 if bias else 0))  # noqa: E731  W_ih, W_hh, b_ih, b_hh
+    return dirs * (per(d_in) + (num_layers - 1) * per(dirs * d_h))  # later layers read both directions
+
+
+def rnn_param_count(d_in: int, d_h: int, *, bias: bool = True, num_layers: int = 1, bidirectional: bool = False) -> int:
+    """Parameters of ``nn.RNN(d_in, d_h, ...)``: ``d_h (d_in + d_h + 2)`` per layer and direction.
+
+    >>> from concepts.rnn import rnn_param_count
+    >>> rnn_param_count(32, 64)
+    6272
+    """
+    return _param_count(1, d_in, d_h, bias, num_layers, bidirectional)
+
+
+def lstm_param_count(
+    d_in: int, d_h: int, *, bias: bool = True, num_layers: int = 1, bidirectional: bool = False
+) -> int:
+    """Parameters of ``nn.LSTM``: four gates, ``4 d_h (d_in + d_h + 2)`` per layer and direction.
+
+    >>> from concepts.rnn import lstm_param_count
+    >>> lstm_param_count(10, 20)
+    2560
+    """
+    return _param_count(4, d_in, d_h, bias, num_layers, bidirectional)
+
+
+def gru_param_count(d_in: int, d_h: int, *, bias: bool = True, num_layers: int = 1, bidirectional: bool = False) -> int:
+    """Parameters of ``nn.GRU``: three gates, ``3 d_h (d_in + d_h + 2)`` per layer and direction.
+
+    >>> from concepts.rnn import gru_param_count
+    >>> gru_param_count(10, 20), gru_param_count(10, 20, bidirectional=True)
+    (1920, 3840)
+    """
+    return _param_count(3, d_in, d_h, bias, num_layers, bidirectional)

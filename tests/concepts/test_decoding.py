@@ -323,6 +323,7 @@ def test_log_space_claims_in_each_dtype() -> None:
     1e-200, an ordinary normal float64 (the smallest normal is about 2.2e-308, subnormals go
     down to about 4.9e-324), but 0 in float32 (normal from 1.2e-38, subnormal to 1.4e-45) and in
     float16 and bfloat16. 200 such tokens (1e-400) underflow float64 too; the log-sum is -921."""
+
     def product(n: int, dtype) -> float:
         out = np.ones((), dtype=dtype)
         for _ in range(n):
@@ -365,8 +366,8 @@ def test_mbr_with_exact_match_is_map() -> None:
 def test_mbr_picks_the_consensus_over_the_mode() -> None:
     """Hand-worked: the mode A B C (p = 0.4) shares no token with three variants of D E F
     (p = 0.2 each, agreeing in two of three tokens). Expected unigram F1 of A B C is 0.4; of
-    D E F: 0.2 * (1 + 2/3 + 2/3) = 0.467; of D E G and D H F: 0.2 * (2/3 + 1 + 1/3) = 0.4. MBR trades the single most likely answer for the one
-    closest to everything the model believes."""
+    D E F: 0.2 * (1 + 2/3 + 2/3) = 0.467; of D E G and D H F: 0.2 * (2/3 + 1 + 1/3) = 0.4.
+    MBR trades the single most likely answer for the one closest to everything the model believes."""
     support = [[1, 2, 3], [4, 5, 6], [4, 5, 7], [4, 8, 6]]
     best, expected = mbr_decode(support, unigram_f1, weights=[0.4, 0.2, 0.2, 0.2])
     assert best == 1
