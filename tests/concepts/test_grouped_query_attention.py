@@ -525,11 +525,25 @@ def test_helpers_bad_input(call, message) -> None:
 # ---------------------------------------------------------------- the bank's numeric answers
 
 
+def tp_copies_per_kv_head(h: int, g: int, *, gpus: int) -> int:
+    """GPUs holding each key/value head when query heads are dealt out in consecutive blocks."""
+    gpu_of_query_head = np.arange(h) // (h // gpus)
+    copies = {int(j): len(set(gpu_of_query_head[kv_head_of(h, g) == j])) for j in range(g)}
+    assert len(set(copies.values())) == 1
+    return copies[0]
+
+
 def computed_answers() -> dict[str, float]:
     """Every numeric answer of the bank, computed here rather than copied."""
     return {
         "grouped_query_attention.llama2-70b-kib": kv_cache_bytes_per_token(80, 8, 128, 2) / KiB,
-        "grouped_query_attention.mha-70b-mib": kv_cache_bytes_per_token(80, 64, 128, 2) / MiB,
+        "grouped_query_attention.tp-replicas": tp_copies_per_kv_head(64, 8, gpus=16),
+        "grouped_query_attention.repeat-kv-extra": (
+            repeat_kv(np.zeros((8, 8192, 128), np.float16), 4).size - 8 * 8192 * 128
+        )
+        * 2  # keys and values
+        * 2  # fp16 bytes
+        / MiB,
         "grouped_query_attention.group-size": 32 / 8,
         "grouped_query_attention.which-kv-head": float(kv_head_of(32, 8)[13]),
         "grouped_query_attention.mistral-kib": kv_cache_bytes_per_token(32, 8, 128, 2) / KiB,
@@ -541,6 +555,17 @@ def computed_answers() -> dict[str, float]:
 
 def test_bank_numeric_answers_are_right() -> None:
     check_numeric_keys("grouped_query_attention", computed_answers(), lambda q, v: 1e-6 * max(1.0, abs(v)))
+
+
+def test_repeated_llama2_70b_figure_appears_once_in_the_banks() -> None:
+    """The audit: 320 KiB per token (Llama-2-70B) was asked four times across two banks; one item keeps it."""
+    import json
+
+    items = []
+    for slug in ("grouped_query_attention", "kv_cache"):
+        bank = json.loads((BANK.parent / f"{slug}.json").read_text(encoding="utf-8"))
+        items += [q for q in bank["questions"] + bank["interview"] if "320" in json.dumps(q)]
+    assert [q["id"] for q in items] == ["grouped_query_attention.llama2-70b-kib"]
 
 
 def test_sdpa_refuses_heads_that_do_not_divide() -> None:

@@ -16,7 +16,9 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from support import bank_tolerance, check_numeric_keys
 
+from concepts.grouped_query_attention import gqa_param_count
 from concepts.kv_cache import (
     KVCache,
     TinyConfig,
@@ -481,3 +483,31 @@ def test_quantised_cache_bytes():
     assert kv_cache_bytes_per_token(32, 32, 128, 1) == fp16 // 2 == 262_144
     assert kv_cache_bytes_per_token(32, 32, 128, 0.5) == fp16 // 4 == 131_072
     assert kv_cache_bytes_per_token(32, 32, 128, 4) == 2 * fp16
+
+
+def llama2_7b_param_count() -> int:
+    """Llama-2-7B: vocab 32,000, d 4,096, 32 layers, SwiGLU width 11,008, RMSNorm, untied head."""
+    d, vocab, d_ff, layers = 4096, 32_000, 11_008, 32
+    per_layer = gqa_param_count(d, 32, 32) + 3 * d * d_ff + 2 * d  # attention, SwiGLU MLP, two RMSNorm gains
+    return 2 * vocab * d + layers * per_layer + d  # embeddings, head, layers, final norm
+
+
+def test_bank_numeric_answers_are_right():
+    """Every numeric key of the bank, recomputed from the package's byte counts and a page simulation."""
+    per_token = kv_cache_bytes_per_token(32, 32, 128, 2)  # Llama-2-7B, fp16
+    weights_gib = 2 * llama2_7b_param_count() / GiB
+    seq_gib = kv_cache_bytes(32, 32, 128, 2, 4096) / GiB
+    blocks = -(-1000 // 16)
+    computed = {
+        "kv_cache.llama2-7b-bytes": per_token,
+        "kv_cache.batch-context-gib": kv_cache_bytes(32, 32, 128, 2, 4096, batch=8) / GiB,
+        "kv_cache.gqa-factor": kv_cache_bytes_per_token(1, 32, 128, 2) / kv_cache_bytes_per_token(1, 8, 128, 2),
+        "kv_cache.decode-intensity": 2 * 1 / 2,  # 2 FLOPs per weight per sequence, batch 1, 2 bytes per weight
+        "kv_cache.mistral-window": kv_cache_bytes(32, 8, 128, 2, 4096) / MiB,
+        "kv_cache.int8-scales-bytes": kv_cache_bytes_per_token(32, 32, 128, 1) + 2 * 32 * 32 * 2,
+        "kv_cache.max-batch": math.floor((80 - weights_gib) / seq_gib),
+        "kv_cache.prefix-saving": 99 * kv_cache_bytes(32, 32, 128, 2, 2000) / GiB,
+        "kv_cache.paged-waste": blocks * 16 - 1000,
+    }
+    assert llama2_7b_param_count() == 6_738_415_616  # the published exact count
+    check_numeric_keys("kv_cache", computed, bank_tolerance)
