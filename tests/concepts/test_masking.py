@@ -297,29 +297,35 @@ def test_nan_spreads_into_the_loss_unless_the_rows_are_fixed() -> None:
 def test_zeroing_nan_rows_after_the_softmax_fixes_the_forward_pass_only() -> None:
     """Additive -inf mask, one fully masked query: nan_to_num after the softmax gives finite
     outputs, but the softmax's backward multiplies by the NaN weights, so the query and key
-    gradients are NaN. Filling the empty rows before the softmax (masked_fill) keeps them finite,
-    and equal to those of a batch without that query."""
+    gradients are NaN. Masking with masked_fill instead (its backward writes 0 at the filled
+    positions) keeps them finite, and so does filling the empty rows before the softmax; the
+    latter's key gradients equal those of a batch without that query."""
     rng = np.random.default_rng(12)
     q0, k0, v0 = (rng.standard_normal((3, 4)) for _ in range(3))
     mask = np.ones((3, 3), dtype=bool)
     mask[0] = False  # query 0 sees nothing
     additive = torch.from_numpy(to_additive(mask))
     grads = {}
-    for route in ("nan_to_num", "masked_fill"):
+    for route in ("nan_to_num", "masked_fill_then_nan_to_num", "safe_softmax"):
         q, k, v = (torch.tensor(a, requires_grad=True) for a in (q0, k0, v0))
-        scores = q @ k.T / 2 + additive
         if route == "nan_to_num":
-            weights = torch.softmax(scores, -1).nan_to_num(0.0)
+            weights = torch.softmax(q @ k.T / 2 + additive, -1).nan_to_num(0.0)
+        elif route == "masked_fill_then_nan_to_num":
+            weights = torch.softmax((q @ k.T / 2).masked_fill(torch.from_numpy(~mask), -math.inf), -1).nan_to_num(0.0)
         else:
-            weights = masked_softmax_torch(scores, torch.from_numpy(mask), zero_empty_rows=True)
+            weights = masked_softmax_torch(q @ k.T / 2 + additive, torch.from_numpy(mask), zero_empty_rows=True)
         out = weights @ v
         assert out.isfinite().all() and (out[0] == 0).all()  # the forward pass is fixed either way
         out.sum().backward()
         grads[route] = (q.grad, k.grad, v.grad)
     q_grad, k_grad, v_grad = grads["nan_to_num"]
     assert q_grad.isnan().any() and k_grad.isnan().all() and v_grad.isfinite().all()
-    q_grad, k_grad, v_grad = grads["masked_fill"]
-    assert all(g.isfinite().all() for g in (q_grad, k_grad, v_grad)) and (q_grad[0] == 0).all()
+    q, k, v = (torch.tensor(a, requires_grad=True) for a in (q0, k0, v0))
+    F.scaled_dot_product_attention(q, k, v, attn_mask=additive).sum().backward()
+    grads["sdpa"] = (q.grad, k.grad, v.grad)
+    for route in ("masked_fill_then_nan_to_num", "safe_softmax", "sdpa"):
+        q_grad, k_grad, v_grad = grads[route]
+        assert all(g.isfinite().all() for g in (q_grad, k_grad, v_grad)) and (q_grad[0] == 0).all()
     q, k, v = (torch.tensor(a, requires_grad=True) for a in (q0, k0, v0))
     (torch.softmax(q[1:] @ k.T / 2, -1) @ v).sum().backward()  # the same batch without query 0
     torch.testing.assert_close(k_grad, k.grad)
@@ -597,13 +603,12 @@ def computed_answers() -> dict[str, float]:
     select, mask_share, random_share = (defaults[n].default for n in ("select_prob", "mask_prob", "random_prob"))
     left = batch_attention_mask(padding_mask([5, 2], 5, side="left"), is_causal=True)
     return {
-        "masking.causal-pairs": float(causal_mask(6).sum()),
-        "masking.prefix-pairs": float(prefix_lm_mask(6, 3).sum()),
-        "masking.batch-pairs": float(batch_attention_mask(padding_mask([4, 2]), is_causal=True).sum()),
         "masking.empty-rows": float((~left.any(-1)).sum()),
         "masking.mask-tokens": 512 * select * mask_share,
         "masking.unchanged-share": 100 * select * (1 - mask_share - random_share),
         "masking.float16-min": float(to_additive(np.array([False]), fill="min", dtype=np.float16)[0]),
+        # Google's create_pretraining_data.py: min(max_predictions_per_seq, max(1, round(n * masked_lm_prob)))
+        "masking.google-predictions": min(20, max(1, round(128 * select))),
     }
 
 
