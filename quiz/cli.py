@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, NoReturn
 
 from quiz.bank import BANK_DIR, BankError, available, bank_path, load_bank, validate_files
-from quiz.runner import EndOfAnswers, Item, Outcome, QuizResult, Session, run_items, run_quiz
+from quiz.runner import DONT_KNOW_HINT, EndOfAnswers, Item, Outcome, QuizResult, Session, run_items, run_quiz
 
 if TYPE_CHECKING:  # the store (and fsrs) load only when answers are saved
     from quiz.progress import Store
@@ -142,7 +142,7 @@ def _list(out: IO[str]) -> int:
 
 
 def _answer_source(path: Path | None, echo: Callable[[str], None]) -> Callable[[str], str]:
-    """``ask(prompt)``: from a file, a pipe, or a person at the terminal."""
+    """``ask(prompt)``: from a file, a pipe, or a person at the terminal (``ask.scripted`` says which)."""
     if path is not None:
         try:
             lines: Iterator[str] = iter(path.read_text(encoding="utf-8").splitlines())
@@ -231,6 +231,7 @@ def _finish(args: argparse.Namespace, results: list[QuizResult], planned: int, s
             "score": sum(r.score for r in results),
             "answered": sum(len(r.outcomes) for r in results),
             "total": planned,
+            "rejected": sum(r.rejected for r in results),
             "quizzes": [r.as_json() for r in results],
         }
         print(json.dumps(payload, indent=2))
@@ -239,9 +240,19 @@ def _finish(args: argparse.Namespace, results: list[QuizResult], planned: int, s
     return status
 
 
-def _session(args: argparse.Namespace, progress: _Progress) -> Session:
+def _warn(message: str) -> None:
+    print(f"quiz: {message}", file=sys.stderr)
+
+
+def _session(args: argparse.Namespace, progress: _Progress, *, show_concept: bool = False) -> Session:
     say: Callable[[str], None] = (lambda text: None) if args.json else print
-    return Session(_answer_source(args.answers, say), say, args.seed, args.confidence, progress.record)
+    ask = _answer_source(args.answers, say)
+    # A person at a prompt sees "Not an answer" and retypes; a pipe or a file cannot, so
+    # every rejected line is also reported on stderr (and counted in the JSON).
+    warn = None if ask is input else _warn
+    session = Session(ask, say, args.seed, args.confidence, progress.record, show_concept=show_concept, warn=warn)
+    session.say(DONT_KNOW_HINT)
+    return session
 
 
 def _take(args: argparse.Namespace) -> int:

@@ -4,9 +4,10 @@ Parsing and grading are separate steps. :func:`parse_answer` turns what was type
 canonical answer or raises :class:`AnswerFormatError` with a hint, so the runner can ask
 again; :func:`grade` then decides right or wrong and never fails.
 
-- ``single``: a displayed letter (``b``) or an option id (``sqrt-dk``).
-- ``multi``: letters or option ids separated by commas or spaces (``a, c``), or letters
-  run together (``ac``); all or nothing.
+- ``single``: a displayed letter (``b``, ``b)``) or an option id (``sqrt-dk``).
+- ``multi``: letters or option ids separated by commas, semicolons, spaces or "and"
+  (``a, c``, ``a, d e``), or letters run together (``ac``); all or nothing. A letter may
+  be typed as printed (``a)``, ``(a)``, ``a.``).
 - ``numeric``: ``0.125``, ``1e-3``, ``1/8``, ``2,359,296``, ``12.5%``; the question's unit
   may follow the number. Right when within ``abs_tol`` or within ``rel_tol`` of the key.
 - ``text``: compared after normalisation (Unicode NFKC, case folding, whitespace
@@ -27,6 +28,8 @@ from typing import Any
 __all__ = [
     "AnswerFormatError",
     "correct_answer",
+    "dont_know",
+    "find_misconception",
     "fold_table",
     "grade",
     "key_as_typed",
@@ -146,7 +149,9 @@ def _choices(text: str, option_ids: Sequence[str], *, several: bool) -> list[str
     hint = f"letters a-{letters[-1]}" if several else f"one letter from a to {letters[-1]}"
     if several:
         hint += " separated by commas or spaces (for example: a, c)"
-    tokens = [t for t in re.split(r"[,\s]+", s) if t]
+    # "a)", "(a)" and "a." are letters as printed; commas, semicolons, spaces and "and" separate.
+    s = re.sub(r"(?<![\w-])\(?([a-z])[).](?=[\s,;]|$)", r"\1", s.replace("(", " ("))
+    tokens = [t for t in re.split(r"[,;\s]+", s) if t and t != "and"]
     run_together = len(tokens) == 1 and len(tokens[0]) > 1 and set(tokens[0]) <= set(letters)
     if several and run_together and tokens[0] not in option_ids:
         tokens = list(tokens[0])
@@ -221,3 +226,46 @@ def correct_answer(question: dict[str, Any]) -> Any:
     if kind == "numeric":
         return question["answer"]
     return question["accept"][0]
+
+
+DONT_KNOW = frozenset(
+    {"?", "??", "skip", "idk", "dont know", "don't know", "don’t know", "i don't know", "i dont know"}
+)
+
+
+def dont_know(text: str) -> bool:
+    """Whether the learner said they do not know (``?``, ``skip``, ...): a lapse, not a bad input.
+
+    >>> dont_know(" Skip "), dont_know("?"), dont_know("b")
+    (True, True, False)
+    """
+    return normalize_text(text) in DONT_KNOW
+
+
+def find_misconception(question: dict[str, Any], answer: Any) -> dict[str, Any] | None:
+    """The listed misconception a wrong parsed answer matches, or None.
+
+    A number matches within the question's own tolerance of the misconception's answer (the
+    nearest one wins); a text matches when both normalise to the same string.
+
+    >>> q = {"type": "numeric", "answer": 0.125, "abs_tol": 0.001,
+    ...      "misconceptions": [{"answer": 8, "explain": "Upside down."}]}
+    >>> find_misconception(q, 8.0005)["explain"], find_misconception(q, 7.5)
+    ('Upside down.', None)
+    """
+    listed = question.get("misconceptions") or []
+    if question["type"] == "numeric":
+        near = [
+            (abs(answer - m["answer"]), i, m)
+            for i, m in enumerate(listed)
+            if math.isclose(
+                answer,
+                float(m["answer"]),
+                rel_tol=float(question.get("rel_tol", 0.0)),
+                abs_tol=float(question.get("abs_tol", 0.0)),
+            )
+        ]
+        return min(near, key=lambda t: t[:2])[2] if near else None
+    if question["type"] == "text":
+        return next((m for m in listed if normalize_text(m["answer"]) == answer), None)
+    return None

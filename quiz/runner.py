@@ -9,16 +9,34 @@ commits it there).
 from __future__ import annotations
 
 import random
-import textwrap
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from quiz.grading import LETTERS, AnswerFormatError, correct_answer, grade, parse_answer
-from quiz.terminal import plain
+from quiz.grading import (
+    LETTERS,
+    AnswerFormatError,
+    correct_answer,
+    dont_know,
+    find_misconception,
+    grade,
+    parse_answer,
+)
+from quiz.terminal import section_address, wrap
 
-__all__ = ["EndOfAnswers", "Item", "Outcome", "QuizResult", "Session", "display_order", "run_items", "run_quiz"]
+__all__ = [
+    "EndOfAnswers",
+    "Item",
+    "Outcome",
+    "QuizResult",
+    "Session",
+    "display_order",
+    "run_items",
+    "run_quiz",
+    "section_address",
+]
 
 LEVELS = {1: "recall", 2: "apply", 3: "analyse"}
 KINDS = {
@@ -30,7 +48,9 @@ KINDS = {
 CONFIDENCE = {"1": 1, "2": 2, "3": 3, "guess": 1, "unsure": 1, "fair": 2, "fairly": 2, "sure": 3, "certain": 3}
 RATINGS = {"1": "again", "2": "hard", "3": "good", "4": "easy", "a": "again", "h": "hard", "g": "good", "e": "easy"}
 RATINGS.update({name: name for name in ("again", "hard", "good", "easy")})
-WIDTH = 88
+DONT_KNOW_HINT = "Type ? or skip when you do not know: the item then comes back soon."
+# Option explains often open with their own verdict; the feedback already says it.
+_VERDICT_LEAD = re.compile(r"^(?:right|wrong|correct|incorrect)\s*[:.,;!-]\s*", re.I)
 
 
 class EndOfAnswers(Exception):
@@ -56,7 +76,12 @@ class Item:
 
 @dataclass
 class Outcome:
-    """One answered item."""
+    """One answered item.
+
+    ``dont_know`` is set when the learner said so (``?`` or ``skip``): graded wrong, a lapse
+    for the scheduler. ``misconception`` is the bank's entry a wrong answer matched.
+    ``rejected`` lists the inputs that could not be read as an answer, with the reason.
+    """
 
     id: str
     given: str
@@ -66,6 +91,10 @@ class Outcome:
     verdict: str
     confidence: int | None = None
     seconds: float | None = None
+    dont_know: bool = False
+    misconception: dict[str, Any] | None = None
+    rejected: list[dict[str, str]] = field(default_factory=list)
+    concept: str | None = None
 
     @property
     def confidently_wrong(self) -> bool:
@@ -74,12 +103,16 @@ class Outcome:
     def as_json(self) -> dict[str, Any]:
         return {
             "id": self.id,
+            "concept": self.concept,
             "given": self.given,
             "answer": self.answer,
             "correct": self.correct,
             "verdict": self.verdict,
+            "dont_know": self.dont_know,
+            "misconception": self.misconception,
             "confidence": self.confidence,
             "seconds": None if self.seconds is None else round(self.seconds, 2),
+            "rejected": self.rejected,
         }
 
 
@@ -96,6 +129,10 @@ class QuizResult:
     def score(self) -> int:
         return sum(o.right for o in self.outcomes)
 
+    @property
+    def rejected(self) -> int:
+        return sum(len(o.rejected) for o in self.outcomes)
+
     def as_json(self) -> dict[str, Any]:
         return {
             "concept": self.concept,
@@ -103,6 +140,7 @@ class QuizResult:
             "score": self.score,
             "answered": len(self.outcomes),
             "total": self.planned,
+            "rejected": self.rejected,
             "questions": [o.as_json() for o in self.outcomes],
         }
 
@@ -120,27 +158,23 @@ def display_order(question: dict[str, Any], seed: int | str | None) -> list[str]
     return ids
 
 
-def wrap(text: str, indent: str = "", first: str | None = None) -> str:
-    """Fill each paragraph to the terminal width (TeX made plain); ``first`` prefixes the first line."""
-    text = plain(text)
-    filled = [
-        textwrap.fill(" ".join(p.split()), WIDTH, initial_indent=indent, subsequent_indent=indent)
-        for p in text.strip().split("\n\n")
-    ]
-    if first is not None:
-        filled[0] = first + filled[0][len(indent) :]
-    return "\n\n".join(filled)
-
-
 def _format_number(x: float) -> str:
-    return f"{x:,}" if float(x).is_integer() and abs(x) >= 10_000 else f"{x:g}"
+    """2,359,296 and 0.125 as a person writes them (no 2.3593e+06).
+
+    >>> _format_number(2359296.0), _format_number(0.125), _format_number(1234567.5), _format_number(3e-9)
+    ('2,359,296', '0.125', '1234567.5', '3e-09')
+    """
+    if float(x).is_integer() and abs(x) < 1e16:
+        return f"{int(x):,}" if abs(x) >= 10_000 else str(int(x))
+    return f"{x:.10g}"
 
 
-def _render_question(q: dict[str, Any], header: str, order: list[str] | None) -> str:
+def _render_question(q: dict[str, Any], header: str, order: list[str] | None, concept: str | None = None) -> str:
     kind = KINDS[q["type"]]
     if q["type"] == "numeric" and "unit" in q:
         kind += f", in {q['unit']}"
-    lines = [f"{header}  [level {q['level']}: {LEVELS[q['level']]}; {kind}]", wrap(q["prompt"])]
+    where = f"{concept}; " if concept else ""
+    lines = [wrap(f"{header} [{where}level {q['level']}: {LEVELS[q['level']]}; {kind}]"), wrap(q["prompt"])]
     if order is not None:
         options = {o["id"]: o for o in q["options"]}
         for letter, oid in zip(LETTERS, order, strict=False):
@@ -148,53 +182,129 @@ def _render_question(q: dict[str, Any], header: str, order: list[str] | None) ->
     return "\n".join(lines)
 
 
+def _option_block(letter: str, option: dict[str, Any]) -> str:
+    explain = _VERDICT_LEAD.sub("", option["explain"], count=1)
+    explain = explain[:1].upper() + explain[1:]
+    return wrap(option["text"], "     ", first=f"  {letter}) ") + "\n" + wrap(explain, "     ")
+
+
+def _them(n: int) -> str:
+    return "it" if n == 1 else "them"
+
+
+def _choice_feedback(q: dict[str, Any], chosen: list[str], order: list[str], outcome: Outcome) -> list[str]:
+    options = {o["id"]: o for o in q["options"]}
+    letter = {oid: LETTERS[i] for i, oid in enumerate(order)}
+    good = [o for o in order if o in chosen and options[o]["correct"]]
+    bad = [o for o in order if o in chosen and not options[o]["correct"]]
+    missed = [o for o in order if options[o]["correct"] and o not in chosen]
+    lines: list[str] = []
+    if q["type"] == "single":
+        if outcome.dont_know:
+            lines.append("The answer:")
+        elif outcome.right:
+            lines.append("You chose:")
+        else:
+            lines.append("You chose:")
+            lines += [_option_block(letter[o], options[o]) for o in bad]
+            lines.append("The answer:")
+        lines += [_option_block(letter[o], options[o]) for o in good + missed]
+        return lines
+    sections = [
+        ("Right, and you chose " + _them(len(good)) + ":", good),
+        ("Wrong, but you chose " + _them(len(bad)) + ":", bad),
+        (("The right options:" if outcome.dont_know else "Right, and you missed " + _them(len(missed)) + ":"), missed),
+    ]
+    for title, ids in sections:
+        if ids:
+            lines.append(title)
+            lines += [_option_block(letter[o], options[o]) for o in ids]
+    return lines
+
+
+def _partly(q: dict[str, Any], chosen: list[str]) -> str:
+    """The verdict on a wrong multi-select: how many choices were right, wrong, missed."""
+    right = {o["id"] for o in q["options"] if o["correct"]}
+    good, bad, missed = len(right & set(chosen)), len(set(chosen) - right), len(right - set(chosen))
+    if not good:
+        return "Wrong: none of your choices is right."
+    n = len(chosen)
+    if not bad:
+        mine = "your choice is" if n == 1 else f"all {n} of your choices are"
+        return f"Partly right: {mine} right, but you missed {missed}."
+    text = f"Partly right: {good} of your {n} choices {'is' if good == 1 else 'are'} right"
+    text += f", {bad} {'is' if bad == 1 else 'are'} wrong"
+    return text + (f", and you missed {missed}." if missed else ".")
+
+
+def _tolerance(q: dict[str, Any]) -> str:
+    parts = []
+    if q.get("abs_tol"):
+        parts.append(f"±{_format_number(q['abs_tol'])}")
+    if q.get("rel_tol"):
+        parts.append(f"±{q['rel_tol'] * 100:.10g}%")
+    return f" (accepted within {' or '.join(parts)})" if parts else " (exactly)"
+
+
 def _feedback(item: Item, answer: Any, outcome: Outcome, order: list[str] | None) -> str:
     q = item.data
-    verdict = "Right." if outcome.right else "Wrong."
-    if outcome.right and outcome.confidence == 1:
-        verdict = "Right, though you were unsure: it will come back sooner."
-    if outcome.confidently_wrong:
+    if outcome.dont_know:
+        verdict = "Not answered: you said you don't know, so it will come back soon."
+    elif outcome.right:
+        verdict = "Right."
+        if outcome.confidence == 1:
+            verdict = "Right, though you were unsure: it will come back sooner."
+    elif outcome.confidently_wrong:
         verdict = "Wrong, and you were certain: a confident error is the one most worth fixing."
-    lines = [verdict]
+    elif q["type"] == "multi":
+        verdict = _partly(q, answer)
+    else:
+        verdict = "Wrong."
+    lines = [wrap(verdict)]
     if order is not None:
-        options = {o["id"]: o for o in q["options"]}
-        letter = {oid: LETTERS[i] for i, oid in enumerate(order)}
-        for oid in answer:
-            opt = options[oid]
-            lines.append(wrap(f"You chose {letter[oid]}) ({'right' if opt['correct'] else 'wrong'}): {opt['explain']}"))
-        if not outcome.right:
-            key = [oid for oid in order if options[oid]["correct"]]
-            lines.append(wrap("The right answer: " + "; ".join(f"{letter[o]}) {options[o]['text']}" for o in key)))
-            lines += [wrap(f"Why {letter[o]}): {options[o]['explain']}") for o in key if o not in answer]
+        lines += _choice_feedback(q, [] if outcome.dont_know else answer, order, outcome)
     elif q["type"] == "numeric":
         unit = f" {q['unit']}" if "unit" in q else ""
-        tol = " or ".join(
-            f"{name} {q[key]:g}" for key, name in (("abs_tol", "within"), ("rel_tol", "relative")) if key in q
-        )
-        lines.append(f"The answer: {_format_number(q['answer'])}{unit} (accepted {tol}); you gave {answer:g}.")
+        gave = "" if outcome.dont_know or outcome.right else f"You gave {_format_number(answer)}{unit}. "
+        lines.append(wrap(f"{gave}The answer: {_format_number(q['answer'])}{unit}{_tolerance(q)}."))
     else:
-        lines.append(f"Accepted: {', '.join(repr(a) for a in q['accept'])}; you gave {answer!r}.")
+        gave = "" if outcome.dont_know or outcome.right else f"You gave “{answer}”. "
+        also = q["accept"][1:4]
+        also_text = f" (also accepted: {'; '.join(also)})" if also else ""
+        lines.append(wrap(f"{gave}The answer: {q['accept'][0]}{also_text}."))
+    if outcome.misconception is not None:
+        lines.append(wrap("A common mistake: " + outcome.misconception["explain"]))
     lines.append(wrap(f"Explanation: {q['explanation']}"))
-    lines.append(f"Reread: docs/concepts/{item.concept}.md#{q['source']}")
+    lines.append(f"Reread: {section_address(item.concept, q['source'])}")
     return "\n".join(lines)
 
 
 @dataclass
 class Session:
-    """How items are asked: the input and output, the seed, and what happens to answers."""
+    """How items are asked: the input and output, the seed, and what happens to answers.
+
+    ``warn`` (when given) hears of every input that was rejected, as one line; the command
+    line sends it to stderr for piped and ``--answers`` runs.
+    """
 
     ask: Callable[[str], str]
     say: Callable[[str], None]
     seed: int | str | None = None
     confidence: bool = False
     record: Callable[[Item, Outcome], None] | None = None
+    show_concept: bool = False
+    warn: Callable[[str], None] | None = None
+    _rejected: list[dict[str, str]] = field(default_factory=list, repr=False)
 
-    def _read(self, prompt: str, parse: Callable[[str], Any]) -> tuple[str, Any]:
+    def _read(self, prompt: str, parse: Callable[[str], Any], item_id: str = "") -> tuple[str, Any]:
         while True:
             given = self.ask(prompt)
             try:
                 return given, parse(given)
             except AnswerFormatError as exc:
+                self._rejected.append({"given": given, "reason": str(exc)})
+                if self.warn is not None:
+                    self.warn(f"rejected {given!r} for {item_id}: {exc}")
                 self.say(f"Not an answer: {exc}. Try again.")
 
     def _confidence(self, text: str) -> int:
@@ -206,16 +316,35 @@ class Session:
     def question(self, item: Item, header: str) -> Outcome:
         q = item.data
         order = display_order(q, self.seed) if q["type"] in ("single", "multi") else None
-        self.say("\n" + _render_question(q, header, order))
+        self.say("\n" + _render_question(q, header, order, item.concept if self.show_concept else None))
+        self._rejected = []
         start = time.monotonic()
-        given, answer = self._read("> ", lambda text: parse_answer(q, text, order))
+
+        def parse(text: str) -> Any:
+            return None if dont_know(text) else parse_answer(q, text, order)
+
+        given, answer = self._read("> ", parse, q["id"])
         seconds = time.monotonic() - start
+        skipped = answer is None
         confidence = None
-        if self.confidence:
-            _, confidence = self._read("How sure are you? 1 guessing, 2 fairly sure, 3 certain > ", self._confidence)
-        right = grade(q, answer)
+        if self.confidence and not skipped:
+            _, confidence = self._read(
+                "How sure are you? 1 guessing, 2 fairly sure, 3 certain > ", self._confidence, q["id"]
+            )
+        right = not skipped and grade(q, answer)
         outcome = Outcome(
-            q["id"], given.strip(), answer, correct_answer(q), right, "right" if right else "wrong", confidence, seconds
+            q["id"],
+            given.strip(),
+            answer,
+            correct_answer(q),
+            right,
+            "right" if right else "wrong",
+            confidence,
+            seconds,
+            dont_know=skipped,
+            misconception=None if right or skipped else find_misconception(q, answer),
+            rejected=self._rejected,
+            concept=item.concept,
         )
         if self.record:
             self.record(item, outcome)
@@ -225,7 +354,9 @@ class Session:
     def interview(self, item: Item, header: str) -> Outcome:
         it = item.data
         level = it["level"].replace("-", " ")
-        self.say(f"\n{header}  [interview, {level}]\n" + wrap(it["question"]))
+        where = f"{item.concept}; " if self.show_concept else ""
+        self.say(f"\n{header} [{where}interview, {level}]\n" + wrap(it["question"]))
+        self._rejected = []
         self.say("Answer aloud or on paper, then press Enter to see the model answer.")
         start = time.monotonic()
         self.ask("> ")
@@ -242,8 +373,19 @@ class Session:
                 raise AnswerFormatError("expected 1 again, 2 hard, 3 good or 4 easy")
             return value
 
-        given, verdict = self._read("How did you do? 1 again, 2 hard, 3 good, 4 easy > ", rating)
-        outcome = Outcome(it["id"], given.strip(), verdict, None, verdict != "again", verdict, None, seconds)
+        given, verdict = self._read("How did you do? 1 again, 2 hard, 3 good, 4 easy > ", rating, it["id"])
+        outcome = Outcome(
+            it["id"],
+            given.strip(),
+            verdict,
+            None,
+            verdict != "again",
+            verdict,
+            None,
+            seconds,
+            rejected=self._rejected,
+            concept=item.concept,
+        )
         if self.record:
             self.record(item, outcome)
         return outcome

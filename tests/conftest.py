@@ -122,6 +122,13 @@ def private_progress(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pyte
     return path
 
 
+@pytest.fixture(autouse=True)
+def steady_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An 80-column terminal and a fixed address for the published site, whatever the test runs in."""
+    monkeypatch.setenv("COLUMNS", "80")
+    monkeypatch.setenv("INTERVIEW_CONCEPTS_SITE", "https://site.example/docs/")
+
+
 @pytest.fixture
 def sample() -> dict[str, Any]:
     """A fresh deep copy of the sample bank, safe to mutate."""

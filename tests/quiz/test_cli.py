@@ -57,7 +57,8 @@ def test_piped_answers_grade_a_whole_quiz(sample, write_bank) -> None:
     assert result.returncode == 0, result.stderr
     assert result.stdout.count("\nRight.") == 4
     assert "Score: 4 of 4 answered (100%)" in result.stdout
-    assert "Reread: docs/concepts/sample.md#the-math" in result.stdout
+    assert "Reread: https://site.example/docs/concepts/sample.html#the-math" in result.stdout
+    assert result.stderr == ""
 
 
 def test_wrong_answer_feedback_explains_choice_and_key(sample, write_bank) -> None:
@@ -66,10 +67,10 @@ def test_wrong_answer_feedback_explains_choice_and_key(sample, write_bank) -> No
     wrong = "abc"[order.index("by-dk")]
     result = quiz(str(path), "--seed", "7", "-n", "1", stdin=wrong + "\n")
     out = result.stdout
-    assert "Wrong." in out
-    assert "(wrong): Too much: variance becomes 1/d_k." in out
-    assert "The right answer: " in out and "Divide by √d_k" in out
-    assert "Why " in out and "Variance d_k / d_k = 1." in out
+    letters = {oid: "abc"[i] for i, oid in enumerate(order)}
+    assert "\nWrong.\nYou chose:\n" in out
+    assert f"  {letters['by-dk']}) Divide by d_k\n     Too much: variance becomes 1/d_k.\nThe answer:\n" in out
+    assert f"  {letters['sqrt-dk']}) Divide by √d_k\n     Variance d_k / d_k = 1.\n" in out
     assert "Explanation: The variance of a dot product" in out
     assert "Score: 0 of 1 answered (0%)" in out
 
@@ -87,6 +88,10 @@ def test_invalid_input_is_asked_again_with_a_hint(sample, write_bank) -> None:
     assert result.stdout.count("Not an answer:") == 3
     assert "expected a number such as 0.125, 1/8" in result.stdout
     assert "Score: 4 of 4 answered" in result.stdout
+    # A pipe cannot retype: every rejected line is also said on stderr, one line each.
+    warnings = result.stderr.splitlines()
+    assert len(warnings) == 3 and all(w.startswith("quiz: rejected ") for w in warnings), result.stderr
+    assert "rejected 'one eighth' for sample.number: expected a number" in warnings[2]
 
 
 def test_answers_file_and_json(sample, write_bank, tmp_path) -> None:
