@@ -5,8 +5,9 @@ Degeneration", define it, min-p as Nguyen et al. (2024) define it, and by defaul
 in which Hugging Face's ``generate`` applies the filters (temperature, top-k, top-p, min-p);
 the order is an explicit argument. Ties at a top-k or top-p boundary are all kept, so the
 result never depends on how tokens are numbered. Leaves out typical, epsilon and eta
-sampling, mirostat, repetition penalties (see the decoding page), speculative sampling,
-``min_tokens_to_keep`` above 1, and different knobs for different rows of a batch.
+sampling, mirostat, CTRL's repetition penalty (see the decoding page), speculative sampling,
+``min_tokens_to_keep`` above 1, and different knobs for different rows of a batch. The
+frequency and presence penalties follow the formula of OpenAI's API documentation.
 """
 
 from __future__ import annotations
@@ -18,12 +19,16 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import ArrayLike
 
+from concepts._checks import as_array, require_finite, require_rng, require_tensor, require_torch
+
 if TYPE_CHECKING:
     import torch
 
 __all__ = [
     "ORDER",
     "TEMPERATURE_LAST",
+    "apply_frequency_presence_penalty",
+    "apply_frequency_presence_penalty_torch",
     "filtered_distribution",
     "filtered_distribution_torch",
     "gumbel_max_sample",
@@ -63,7 +68,7 @@ def _check_logits(shape: tuple[int, ...], bad_value: bool, dead_row: bool) -> No
 
 
 def _as_logits(logits: ArrayLike) -> np.ndarray:
-    z = np.asarray(logits, dtype=np.float64)
+    z = as_array(logits, "logits")
     empty = z.ndim == 0 or z.shape[-1] == 0
     bad = bool(np.isnan(z).any() or (z == np.inf).any())
     _check_logits(z.shape, bad, not empty and not bad and bool((z.max(axis=-1) == -np.inf).any()))
@@ -211,9 +216,9 @@ def filtered_distribution_torch(
     >>> [round(p, 4) for p in filtered_distribution_torch(z, min_p=0.3).tolist()]
     [0.6667, 0.3333, 0.0, 0.0]
     """
-    import torch
-
+    torch = require_torch()
     _check_knobs(temperature, top_k, top_p, min_p, order)
+    logits = require_tensor(logits, "logits")
     empty = logits.dim() == 0 or logits.shape[-1] == 0
     bad = bool(logits.isnan().any() or (logits == math.inf).any())
     _check_logits(tuple(logits.shape), bad, not empty and not bad and bool((logits.amax(-1) == -math.inf).any()))
@@ -239,9 +244,7 @@ def filtered_distribution_torch(
     return torch.softmax(z, dim=-1)
 
 
-def _check_draw(rng: object, size: int | None) -> tuple[int, ...]:
-    if not isinstance(rng, np.random.Generator):
-        raise ValueError(f"rng must be a numpy.random.Generator, e.g. np.random.default_rng(0); got {type(rng)}")
+def _check_draw(size: int | None) -> tuple[int, ...]:
     if size is None:
         return (1,)
     if isinstance(size, bool) or not isinstance(size, int | np.integer) or size < 1:
@@ -251,8 +254,8 @@ def _check_draw(rng: object, size: int | None) -> tuple[int, ...]:
 
 def sample(
     logits: ArrayLike,
-    rng: np.random.Generator,
     *,
+    rng: np.random.Generator | int | None = None,
     size: int | None = None,
     temperature: float = 1.0,
     top_k: int | None = None,
@@ -267,21 +270,22 @@ def sample(
     never picked.
 
     :param logits: shape ``(..., vocab)``.
-    :param rng: the random source, e.g. ``np.random.default_rng(0)``.
+    :param rng: the random source: a ``np.random.Generator``, an int seed, or None (fresh entropy).
     :param size: draws per row; ``None`` for one draw without the extra axis.
     :returns: integer token ids of shape ``(...)``, or ``(..., size)`` when ``size`` is given.
-    :raises ValueError: as :func:`filtered_distribution`, or for a bad ``rng`` or ``size``.
+    :raises ValueError: as :func:`filtered_distribution`, or for a bad ``size``.
+    :raises TypeError: for an ``rng`` that is not a Generator, an int or None.
 
     >>> import numpy as np
     >>> from concepts.sampling import sample
     >>> rng = np.random.default_rng(0)
     >>> z = np.log([0.25, 0.5, 0.125, 0.125])
-    >>> sample(z, rng, size=6, top_k=1).tolist()  # top_k=1 is greedy decoding
+    >>> sample(z, rng=rng, size=6, top_k=1).tolist()  # top_k=1 is greedy decoding
     [1, 1, 1, 1, 1, 1]
-    >>> sorted(set(sample(z, rng, size=1000, top_p=0.7).tolist()))  # the nucleus is {0, 1}
+    >>> sorted(set(sample(z, rng=rng, size=1000, top_p=0.7).tolist()))  # the nucleus is {0, 1}
     [0, 1]
     """
-    extra = _check_draw(rng, size)
+    rng, extra = require_rng(rng), _check_draw(size)
     p = filtered_distribution(logits, temperature=temperature, top_k=top_k, top_p=top_p, min_p=min_p, order=order)
     c = np.cumsum(p, axis=-1)
     c = c / c[..., -1:]  # the last entry is exactly 1, so every u < 1 lands on a token
@@ -291,7 +295,11 @@ def sample(
 
 
 def gumbel_max_sample(
-    logits: ArrayLike, rng: np.random.Generator, *, size: int | None = None, temperature: float = 1.0
+    logits: ArrayLike,
+    *,
+    rng: np.random.Generator | int | None = None,
+    size: int | None = None,
+    temperature: float = 1.0,
 ) -> np.ndarray:
     """Draw from ``softmax(z / T)`` as ``argmax(z / T + g)`` with independent standard Gumbel noise ``g``.
 
@@ -299,23 +307,77 @@ def gumbel_max_sample(
     ``np.log(filtered_distribution(...))`` samples the filtered distribution.
 
     :param logits: shape ``(..., vocab)``.
-    :param rng: the random source.
+    :param rng: the random source: a ``np.random.Generator``, an int seed, or None.
     :param size: draws per row; ``None`` for one draw without the extra axis.
     :param temperature: ``T > 0``.
     :returns: integer token ids of shape ``(...)`` or ``(..., size)``.
-    :raises ValueError: for bad logits, ``temperature``, ``rng`` or ``size``.
+    :raises ValueError: for bad logits, ``temperature`` or ``size``; TypeError for a bad ``rng``.
 
     >>> import numpy as np
     >>> from concepts.sampling import gumbel_max_sample
-    >>> rng = np.random.default_rng(0)
-    >>> draws = gumbel_max_sample(np.log([0.5, 0.25, 0.25]), rng, size=100_000)
+    >>> draws = gumbel_max_sample(np.log([0.5, 0.25, 0.25]), rng=0, size=100_000)
     >>> np.round(np.bincount(draws, minlength=3) / 100_000, 2).tolist()  # close to softmax = [0.5, 0.25, 0.25]
     [0.5, 0.25, 0.25]
     """
     _check_knobs(temperature, None, None, None, ORDER)
-    extra = _check_draw(rng, size)
+    rng, extra = require_rng(rng), _check_draw(size)
     z = _as_logits(logits)
     z = (z - z.max(axis=-1, keepdims=True)) / temperature  # z / T
     g = rng.gumbel(size=z.shape[:-1] + extra + z.shape[-1:])  # g = -log(-log U), (..., size, vocab)
     tokens = np.argmax(z[..., None, :] + g, axis=-1)  # P(argmax = i) = softmax(z / T)_i, (..., size)
     return tokens if size is not None else tokens[..., 0]
+
+
+def _check_penalties(logits_shape: tuple, tokens_shape: tuple, frequency: float, presence: float) -> None:
+    if len(logits_shape) < 1 or len(tokens_shape) != len(logits_shape) or tokens_shape[:-1] != logits_shape[:-1]:
+        raise ValueError(
+            f"tokens must have shape {(*logits_shape[:-1], 'seq')} for logits {logits_shape}; got {tokens_shape}"
+        )
+    require_finite(frequency, "frequency_penalty"), require_finite(presence, "presence_penalty")
+
+
+def apply_frequency_presence_penalty(
+    logits: ArrayLike, tokens: ArrayLike, *, frequency_penalty: float = 0.0, presence_penalty: float = 0.0
+) -> np.ndarray:
+    """OpenAI's frequency and presence penalties: ``z_j - c_j * frequency_penalty - [c_j > 0] * presence_penalty``.
+
+    ``c_j`` counts how often token ``j`` occurs in ``tokens`` (the tokens generated so far).
+    Both are subtracted from the logits, so unlike CTRL's multiplicative penalty they lower
+    a token by the same amount whatever its logit's sign; the frequency term grows with
+    every repeat, the presence term is paid once. OpenAI accepts values in ``[-2, 2]``;
+    negative values encourage repeats.
+
+    :param logits: scores of shape ``(..., vocab)``.
+    :param tokens: token ids of shape ``(..., seq)``, same leading axes.
+    :returns: the penalised logits, float64, shape ``(..., vocab)``.
+    :raises ValueError: for mismatched shapes or non-finite penalties.
+
+    >>> from concepts.sampling import apply_frequency_presence_penalty
+    >>> z = [1.0, 1.0, 1.0]
+    >>> apply_frequency_presence_penalty(z, [0, 0, 0, 1], frequency_penalty=0.5, presence_penalty=0.25).tolist()
+    [-0.75, 0.25, 1.0]
+    """
+    z, tokens = as_array(logits, "logits"), as_array(tokens, "tokens", dtype=np.int64)
+    _check_penalties(z.shape, tokens.shape, frequency_penalty, presence_penalty)
+    if tokens.size and not (tokens.min() >= 0 and tokens.max() < z.shape[-1]):
+        raise ValueError(f"tokens must lie in [0, {z.shape[-1]}); got values from {tokens.min()} to {tokens.max()}")
+    counts = (tokens[..., :, None] == np.arange(z.shape[-1])).sum(axis=-2)  # c_j, (..., vocab)
+    return z - counts * frequency_penalty - (counts > 0) * presence_penalty  # z_j - c_j a_f - [c_j > 0] a_p
+
+
+def apply_frequency_presence_penalty_torch(
+    logits: torch.Tensor, tokens: torch.Tensor, *, frequency_penalty: float = 0.0, presence_penalty: float = 0.0
+) -> torch.Tensor:
+    """PyTorch mirror of :func:`apply_frequency_presence_penalty`; counts with ``scatter_add``, keeps the dtype.
+
+    >>> import torch
+    >>> from concepts.sampling import apply_frequency_presence_penalty_torch
+    >>> z, seen = torch.ones(1, 3), torch.tensor([[0, 0, 0, 1]])
+    >>> apply_frequency_presence_penalty_torch(z, seen, frequency_penalty=0.5, presence_penalty=0.25).tolist()
+    [[-0.75, 0.25, 1.0]]
+    """
+    torch = require_torch()
+    logits, tokens = require_tensor(logits, "logits"), require_tensor(tokens, "tokens")
+    _check_penalties(tuple(logits.shape), tuple(tokens.shape), frequency_penalty, presence_penalty)
+    counts = torch.zeros_like(logits).scatter_add(-1, tokens, torch.ones_like(tokens, dtype=logits.dtype))  # c_j
+    return logits - counts * frequency_penalty - (counts > 0).to(logits.dtype) * presence_penalty

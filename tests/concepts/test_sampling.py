@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
@@ -25,6 +26,8 @@ from support import check_numeric_keys
 from concepts.sampling import (
     ORDER,
     TEMPERATURE_LAST,
+    apply_frequency_presence_penalty,
+    apply_frequency_presence_penalty_torch,
     filtered_distribution,
     filtered_distribution_torch,
     gumbel_max_sample,
@@ -390,15 +393,15 @@ def check_sampler(draw: Draw, *, n: int = 20_000, seed: int = 0) -> None:
 
 
 def draw_inverse_cdf(logits, rng, n, **knobs) -> np.ndarray:
-    return sample(logits, rng, size=n, **knobs)
+    return sample(logits, rng=rng, size=n, **knobs)
 
 
 def draw_gumbel(logits, rng, n, **knobs) -> np.ndarray:
     """Gumbel-max on log(filtered distribution): the dropped tokens are -inf and never win."""
     if set(knobs) <= {"temperature"}:
-        return gumbel_max_sample(logits, rng, size=n, **knobs)
+        return gumbel_max_sample(logits, rng=rng, size=n, **knobs)
     with np.errstate(divide="ignore"):
-        return gumbel_max_sample(np.log(filtered_distribution(logits, **knobs)), rng, size=n)
+        return gumbel_max_sample(np.log(filtered_distribution(logits, **knobs)), rng=rng, size=n)
 
 
 def draw_torch_multinomial(logits, rng, n, **knobs) -> np.ndarray:
@@ -418,10 +421,10 @@ def test_chi_square_rejects_the_wrong_distribution() -> None:
     """The same check, at the same seed, fails a sampler that ignores temperature or top_k."""
 
     def ignores_temperature(logits, rng, n, **knobs):
-        return sample(logits, rng, size=n, **{**knobs, "temperature": 1.0})
+        return sample(logits, rng=rng, size=n, **{**knobs, "temperature": 1.0})
 
     def ignores_top_k(logits, rng, n, **knobs):
-        return sample(logits, rng, size=n, **{**knobs, "top_k": None})
+        return sample(logits, rng=rng, size=n, **{**knobs, "top_k": None})
 
     for wrong in (ignores_temperature, ignores_top_k):
         with pytest.raises(AssertionError):
@@ -429,20 +432,20 @@ def test_chi_square_rejects_the_wrong_distribution() -> None:
     # the same support, different probabilities: only the statistic can tell
     rng = np.random.default_rng(0)
     z = np.log([0.4, 0.3, 0.2, 0.1])
-    assert chi_square_p(sample(z, rng, size=20_000, temperature=0.9), filtered_distribution(z)) < 0.01
-    assert chi_square_p(gumbel_max_sample(z, rng, size=20_000, temperature=1.1), filtered_distribution(z)) < 0.01
+    assert chi_square_p(sample(z, rng=rng, size=20_000, temperature=0.9), filtered_distribution(z)) < 0.01
+    assert chi_square_p(gumbel_max_sample(z, rng=rng, size=20_000, temperature=1.1), filtered_distribution(z)) < 0.01
 
 
 def test_draw_shapes_and_greedy() -> None:
     rng = np.random.default_rng(0)
     z = random_logits((2, 3, 9), 11)
-    assert sample(z, rng).shape == gumbel_max_sample(z, rng).shape == (2, 3)
-    assert sample(z, rng, size=4).shape == gumbel_max_sample(z, rng, size=4).shape == (2, 3, 4)
+    assert sample(z, rng=rng).shape == gumbel_max_sample(z, rng=rng).shape == (2, 3)
+    assert sample(z, rng=rng, size=4).shape == gumbel_max_sample(z, rng=rng, size=4).shape == (2, 3, 4)
     np.testing.assert_array_equal(
-        sample(z, rng, size=50, top_k=1), np.broadcast_to(z.argmax(-1)[..., None], (2, 3, 50))
+        sample(z, rng=rng, size=50, top_k=1), np.broadcast_to(z.argmax(-1)[..., None], (2, 3, 50))
     )
-    np.testing.assert_array_equal(gumbel_max_sample(z, rng, size=50, temperature=1e-9).max(-1), z.argmax(-1))
-    assert int(sample(np.array([0.0]), rng)) == 0
+    np.testing.assert_array_equal(gumbel_max_sample(z, rng=rng, size=50, temperature=1e-9).max(-1), z.argmax(-1))
+    assert int(sample(np.array([0.0]), rng=rng)) == 0
 
 
 def test_greedy_on_a_fixed_context_model_cycles() -> None:
@@ -459,7 +462,7 @@ def test_greedy_on_a_fixed_context_model_cycles() -> None:
         assert period <= 6
     tokens = [0]
     for _ in range(200):
-        tokens.append(int(sample(table[tokens[-1]], rng)))
+        tokens.append(int(sample(table[tokens[-1]], rng=rng)))
     assert all(tokens[p + 6 :] != tokens[6:-p] for p in range(1, 7))
 
 
@@ -501,14 +504,31 @@ def test_bad_input_raises(impl: str) -> None:
 
 def test_sampler_bad_input() -> None:
     z = np.zeros(3)
-    with pytest.raises(ValueError, match=r"rng must be a numpy\.random\.Generator"):
-        sample(z, np.random.RandomState(0))
+    with pytest.raises(
+        TypeError, match=r"rng must be a numpy\.random\.Generator, an int seed or None; got RandomState"
+    ):
+        sample(z, rng=np.random.RandomState(0))
+    with pytest.raises(TypeError, match=r"positional argument"):
+        sample(z, np.random.default_rng(0))  # rng is keyword-only
     with pytest.raises(ValueError, match=r"size must be an integer >= 1 or None; got 0"):
-        gumbel_max_sample(z, np.random.default_rng(0), size=0)
+        gumbel_max_sample(z, rng=0, size=0)
     with pytest.raises(ValueError, match=r"temperature must be a finite number > 0"):
-        gumbel_max_sample(z, np.random.default_rng(0), temperature=0.0)
+        gumbel_max_sample(z, rng=0, temperature=0.0)
     with pytest.raises(ValueError, match=r"top_p must be in \(0, 1\]"):
-        sample(z, np.random.default_rng(0), top_p=2.0)
+        sample(z, rng=0, top_p=2.0)
+    with pytest.raises(TypeError, match=r"logits must be a torch.Tensor; got a NumPy array"):
+        filtered_distribution_torch(z)
+    with pytest.raises(TypeError, match=r"logits must be a NumPy array or array-like; got a torch.Tensor"):
+        filtered_distribution(torch.zeros(3))
+
+
+def test_rng_accepts_a_generator_an_int_or_none() -> None:
+    """An int seed reproduces the draws of a Generator seeded with it; None draws fresh entropy."""
+    z = np.log([0.5, 0.25, 0.25])
+    a = sample(z, rng=7, size=50)
+    np.testing.assert_array_equal(a, sample(z, rng=np.random.default_rng(7), size=50))
+    np.testing.assert_array_equal(gumbel_max_sample(z, rng=7, size=50), gumbel_max_sample(z, rng=7, size=50))
+    assert sample(z, size=50).shape == (50,)
 
 
 # ---------------------------------------------------------------- the bank's numeric answers
@@ -533,3 +553,89 @@ def computed_answers() -> dict[str, float]:
 
 def test_bank_numeric_answers_are_right() -> None:
     check_numeric_keys("sampling", computed_answers(), lambda q, v: 1e-4)
+
+
+# ---------------------------------------------------------------- low precision
+
+
+LOW_TOL = {torch.float32: 1e-6, torch.bfloat16: 1e-2, torch.float16: 2e-3}
+
+
+@pytest.mark.parametrize("dtype", list(LOW_TOL))
+def test_torch_mirror_in_low_precision(dtype: torch.dtype) -> None:
+    """filtered_distribution_torch on float32, bfloat16 and float16 logits keeps the dtype, keeps
+    exactly the tokens the float64 reference keeps (the cumulative sums 0.4, 0.65, 0.8 are far from
+    top_p = 0.7, so rounding cannot move the boundary), and matches it to the dtype's precision."""
+    z = np.log([0.4, 0.25, 0.15, 0.1, 0.06, 0.04])
+    for knobs in ({"temperature": 0.8}, {"top_k": 3}, {"top_p": 0.7}, {"min_p": 0.2}, {"top_p": 0.7, "top_k": 4}):
+        want = reference(z, **knobs)
+        got = filtered_distribution_torch(torch.from_numpy(z).to(dtype), **knobs)
+        assert got.dtype == dtype
+        np.testing.assert_array_equal(got.double().numpy() > 0, want > 0)
+        np.testing.assert_allclose(got.double().numpy(), want, rtol=LOW_TOL[dtype], atol=LOW_TOL[dtype])
+
+
+# ---------------------------------------------------------------- frequency and presence penalties
+
+
+def penalty_loop(logits: np.ndarray, tokens: np.ndarray, frequency: float, presence: float) -> np.ndarray:
+    """OpenAI's documented rule, token by token: mu_j - c_j * a_f - (c_j > 0) * a_p."""
+    out = logits.astype(np.float64).copy()
+    for idx in np.ndindex(logits.shape[:-1]):
+        for token, count in Counter(tokens[idx].tolist()).items():
+            out[idx][token] -= count * frequency + (1.0 if count > 0 else 0.0) * presence
+    return out
+
+
+def test_frequency_presence_hand_worked() -> None:
+    """Logits (2, -1, 0.5, 0), tokens 0, 0, 0, 1, frequency 0.5, presence 0.25: token 0 occurred 3
+    times, 2 - 3 * 0.5 - 0.25 = 0.25; token 1 once, -1 - 0.5 - 0.25 = -1.75 (lowered by the same
+    0.75 as a positive logit would be, unlike CTRL's rule); tokens 2 and 3 are unchanged."""
+    got = apply_frequency_presence_penalty(
+        [2.0, -1.0, 0.5, 0.0], [0, 0, 0, 1], frequency_penalty=0.5, presence_penalty=0.25
+    )
+    np.testing.assert_allclose(got, [0.25, -1.75, 0.5, 0.0])
+    once = apply_frequency_presence_penalty([0.0] * 2, [0], presence_penalty=1.0)
+    many = apply_frequency_presence_penalty([0.0] * 2, [0] * 5, presence_penalty=1.0)
+    np.testing.assert_array_equal(once, many)  # presence is paid once
+    np.testing.assert_array_equal(apply_frequency_presence_penalty([1.0, 2.0], [1, 0]), [1.0, 2.0])  # zero knobs
+
+
+@pytest.mark.parametrize("lead, vocab, seq", [((), 1, 1), ((), 7, 12), ((3,), 11, 20), ((2, 4), 5, 9), ((1,), 6, 0)])
+def test_frequency_presence_against_the_documented_rule(lead, vocab, seq) -> None:
+    rng = np.random.default_rng(21)
+    z = 3 * rng.standard_normal((*lead, vocab))
+    tokens = rng.integers(0, vocab, size=(*lead, seq))
+    for a_f, a_p in ((0.5, 0.0), (0.0, 1.5), (1.2, -0.4), (-2.0, 2.0)):
+        want = penalty_loop(z, tokens, a_f, a_p)
+        got = apply_frequency_presence_penalty(z, tokens, frequency_penalty=a_f, presence_penalty=a_p)
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+        got_t = apply_frequency_presence_penalty_torch(
+            torch.from_numpy(z), torch.from_numpy(tokens), frequency_penalty=a_f, presence_penalty=a_p
+        )
+        np.testing.assert_allclose(got_t.numpy(), want, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16, torch.float16])
+def test_frequency_presence_torch_in_low_precision(dtype: torch.dtype) -> None:
+    """Counts up to 20 are exact in every dtype here; the subtraction rounds like the dtype's own."""
+    rng = np.random.default_rng(22)
+    z, tokens = 3 * rng.standard_normal((2, 9)), rng.integers(0, 9, size=(2, 20))
+    want = penalty_loop(z, tokens, 0.3, 0.7)
+    got = apply_frequency_presence_penalty_torch(
+        torch.from_numpy(z).to(dtype), torch.from_numpy(tokens), frequency_penalty=0.3, presence_penalty=0.7
+    )
+    assert got.dtype == dtype
+    tol = {torch.float32: 1e-5, torch.bfloat16: 0.1, torch.float16: 1e-2}[dtype]
+    np.testing.assert_allclose(got.double().numpy(), want, rtol=tol, atol=tol)
+
+
+def test_frequency_presence_bad_input() -> None:
+    with pytest.raises(ValueError, match=r"tokens must have shape \(2, 'seq'\) for logits \(2, 5\); got \(3,\)"):
+        apply_frequency_presence_penalty(np.zeros((2, 5)), [1, 2, 3], frequency_penalty=0.1)
+    with pytest.raises(ValueError, match=r"tokens must lie in \[0, 3\); got values from 0 to 3"):
+        apply_frequency_presence_penalty(np.zeros(3), [0, 3], presence_penalty=0.1)
+    with pytest.raises(ValueError, match=r"frequency_penalty must be a finite real number; got nan"):
+        apply_frequency_presence_penalty(np.zeros(3), [0], frequency_penalty=math.nan)
+    with pytest.raises(TypeError, match=r"logits must be a torch.Tensor; got a NumPy array"):
+        apply_frequency_presence_penalty_torch(np.zeros((1, 3)), torch.zeros(1, 1, dtype=torch.long))
