@@ -2,16 +2,28 @@
 
 Follows Vaswani et al. (2017) for the sinusoidal table, RoFormer (Su et al., 2021) for
 rotary embeddings (RoPE) in both pairing conventions, and Press et al. (2022, "Train Short,
-Test Long") for ALiBi; a learned table is an embedding lookup. Leaves out T5's bucketed
-relative bias, NTK/YaRN frequency rescaling (only linear position interpolation is here),
-and fused kernels.
+Test Long") for ALiBi; a learned table is an embedding lookup. RoPE's context-extension
+arithmetic follows Hugging Face ``transformers``' ``rope_type`` rules: linear position
+interpolation (Chen et al., 2023), the NTK-aware base, dynamic NTK, YaRN (Peng et al., 2023)
+and Llama 3.1's frequency-band rule. Leaves out T5's bucketed relative bias, LongRoPE's
+searched factors, and fused kernels.
 """
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import numpy as np
+
+from concepts._checks import (
+    as_array,
+    require_positive,
+    require_positive_int,
+    require_rng,
+    require_tensor,
+    require_torch,
+)
 
 if TYPE_CHECKING:
     import torch
@@ -22,13 +34,16 @@ __all__ = [
     "alibi_slopes",
     "init_position_table",
     "learned_positions",
+    "ntk_aware_base",
     "position_embedding_torch",
     "rope",
     "rope_frequencies",
     "rope_permutation",
+    "rope_scaled_frequencies",
     "rope_torch",
     "sinusoidal_encoding",
     "sinusoidal_encoding_torch",
+    "yarn_attention_factor",
 ]
 
 PAIRINGS = ("half", "interleaved")
@@ -40,15 +55,13 @@ def _check_even(name: str, d: int) -> None:
 
 
 def _check_positive(name: str, n: int) -> None:
-    if int(n) != n or n < 1:
-        raise ValueError(f"{name} must be a positive integer; got {n!r}")
+    require_positive_int(n, name)
 
 
 def _check_table(max_len: int, d_model: int, std: float) -> None:
     _check_positive("max_len", max_len)
     _check_positive("d_model", d_model)
-    if std <= 0:
-        raise ValueError(f"std must be positive; got {std!r}")
+    require_positive(std, "std")
 
 
 def sinusoidal_encoding(seq_len: int, d_model: int, *, base: float = 10000.0) -> np.ndarray:
@@ -77,24 +90,30 @@ def sinusoidal_encoding(seq_len: int, d_model: int, *, base: float = 10000.0) ->
     return pe
 
 
-def sinusoidal_encoding_torch(seq_len: int, d_model: int, *, base: float = 10000.0) -> torch.Tensor:
-    """PyTorch mirror of ``sinusoidal_encoding`` (float64), shape ``(seq_len, d_model)``.
+def sinusoidal_encoding_torch(
+    seq_len: int, d_model: int, *, base: float = 10000.0, dtype: torch.dtype | None = None
+) -> torch.Tensor:
+    """PyTorch mirror of ``sinusoidal_encoding``, shape ``(seq_len, d_model)``.
+
+    The angles are computed in float64 and only the table is cast to ``dtype`` (float64 when
+    omitted): a float32 angle ``pos * theta`` at position 100,000 is already off by up to
+    0.004 rad, and a bfloat16 one by whole radians.
 
     >>> round(float(sinusoidal_encoding_torch(2, 4)[1, 0]), 4)
     0.8415
     """
-    import torch
-
+    torch = require_torch()
     _check_positive("seq_len", seq_len)
     _check_even("d_model", d_model)
     pos = torch.arange(seq_len, dtype=torch.float64)[:, None]  # (T, 1)
     inv_freq = base ** (-torch.arange(0, d_model, 2, dtype=torch.float64) / d_model)
     angle = pos * inv_freq  # (T, d/2)
-    return torch.stack([angle.sin(), angle.cos()], dim=-1).reshape(seq_len, d_model)
+    pe = torch.stack([angle.sin(), angle.cos()], dim=-1).reshape(seq_len, d_model)
+    return pe.to(torch.float64 if dtype is None else dtype)
 
 
 def init_position_table(
-    max_len: int, d_model: int, *, std: float = 0.02, rng: np.random.Generator | None = None
+    max_len: int, d_model: int, *, std: float = 0.02, rng: np.random.Generator | int | None = None
 ) -> np.ndarray:
     """A learned absolute position table at initialisation, shape ``(max_len, d_model)``.
 
@@ -104,15 +123,13 @@ def init_position_table(
     :param max_len: number of rows; positions ``>= max_len`` have no vector at all.
     :param d_model: model width.
     :param std: standard deviation of the initial entries.
-    :param rng: a NumPy generator; ``np.random.default_rng(0)`` when omitted.
+    :param rng: a NumPy generator, an int seed, or None for fresh entropy.
 
-    >>> import numpy as np
-    >>> init_position_table(1024, 64, rng=np.random.default_rng(0)).shape
+    >>> init_position_table(1024, 64, rng=0).shape
     (1024, 64)
     """
     _check_table(max_len, d_model, std)
-    rng = np.random.default_rng(0) if rng is None else rng
-    return rng.normal(0.0, std, size=(max_len, d_model))
+    return require_rng(rng).normal(0.0, std, size=(max_len, d_model))
 
 
 def learned_positions(table: np.ndarray, positions: np.ndarray) -> np.ndarray:
@@ -125,7 +142,7 @@ def learned_positions(table: np.ndarray, positions: np.ndarray) -> np.ndarray:
     >>> learned_positions(np.arange(6.0).reshape(3, 2), np.array([2, 0])).tolist()
     [[4.0, 5.0], [0.0, 1.0]]
     """
-    table, positions = np.asarray(table), np.asarray(positions)
+    table, positions = as_array(table, "table"), np.asarray(as_array(positions, "positions", dtype=None))
     if table.ndim != 2:
         raise ValueError(f"table must have shape (max_len, d_model); got {table.shape}")
     if not np.issubdtype(positions.dtype, np.integer):
@@ -136,33 +153,129 @@ def learned_positions(table: np.ndarray, positions: np.ndarray) -> np.ndarray:
     return table[positions]
 
 
-def position_embedding_torch(max_len: int, d_model: int, *, std: float = 0.02) -> torch.nn.Embedding:
+def position_embedding_torch(
+    max_len: int, d_model: int, *, std: float = 0.02, generator: torch.Generator | None = None
+) -> torch.nn.Embedding:
     """PyTorch mirror of ``init_position_table``: an ``nn.Embedding`` with N(0, std^2) rows.
 
     >>> import torch
-    >>> _ = torch.manual_seed(0)
-    >>> position_embedding_torch(16, 8)(torch.arange(3)).shape
+    >>> position_embedding_torch(16, 8, generator=torch.Generator().manual_seed(0))(torch.arange(3)).shape
     torch.Size([3, 8])
     """
-    import torch
-
+    torch = require_torch()
     _check_table(max_len, d_model, std)
     table = torch.nn.Embedding(max_len, d_model)
-    torch.nn.init.normal_(table.weight, mean=0.0, std=std)
+    torch.nn.init.normal_(table.weight, mean=0.0, std=std, generator=generator)
     return table
 
 
-def rope_frequencies(d: int, *, base: float = 10000.0) -> np.ndarray:
-    """RoPE's angular frequencies ``theta_i = base^(-2i/d)`` for ``i < d/2``, shape ``(d/2,)``.
+def rope_frequencies(head_dim: int, *, base: float = 10000.0) -> np.ndarray:
+    """RoPE's angular frequencies ``theta_i = base^(-2i/d)`` for ``i < d/2``, shape ``(head_dim/2,)``.
 
     >>> rope_frequencies(4).tolist()
     [1.0, 0.01]
     """
-    _check_even("d", d)
-    return base ** (-np.arange(0, d, 2) / d)  # theta_i = base^(-2i/d)
+    _check_even("head_dim", head_dim)
+    return base ** (-np.arange(0, head_dim, 2) / head_dim)  # theta_i = base^(-2i/d)
 
 
-def rope_permutation(d: int) -> np.ndarray:
+ROPE_SCALINGS = ("linear", "ntk", "dynamic-ntk", "yarn", "llama3")
+
+
+def ntk_aware_base(base: float, factor: float, head_dim: int) -> float:
+    """The NTK-aware base ``base * factor^(d / (d - 2))`` for a context ``factor`` times longer.
+
+    It is the base at which the slowest pair (``i = d/2 - 1``) turns exactly ``factor``
+    times slower, as under position interpolation, while the fastest (``i = 0``, angle
+    ``m``) is untouched; the pairs between are slowed by ``factor^(2i/(d-2))``.
+
+    >>> round(ntk_aware_base(10000.0, 4.0, 128), 1)
+    40889.9
+    """
+    _check_even("head_dim", head_dim)
+    if head_dim < 4:
+        raise ValueError(f"head_dim must be at least 4 for an NTK-aware base; got {head_dim!r}")
+    return require_positive(base, "base") * require_positive(factor, "factor") ** (head_dim / (head_dim - 2))
+
+
+def yarn_attention_factor(factor: float) -> float:
+    """YaRN's temperature: cos and sin (so every score) are scaled by ``0.1 ln(factor) + 1``.
+
+    >>> round(yarn_attention_factor(8.0), 4)
+    1.2079
+    """
+    factor = require_positive(factor, "factor")
+    return 1.0 if factor <= 1 else 0.1 * math.log(factor) + 1.0
+
+
+def rope_scaled_frequencies(
+    head_dim: int,
+    *,
+    method: str,
+    factor: float,
+    base: float = 10000.0,
+    original_max_len: int | None = None,
+    seq_len: int | None = None,
+    beta_fast: float = 32.0,
+    beta_slow: float = 1.0,
+    low_freq_factor: float = 1.0,
+    high_freq_factor: float = 4.0,
+) -> np.ndarray:
+    """RoPE frequencies rescaled to stretch the context by ``factor``, shape ``(head_dim/2,)``.
+
+    ``"linear"`` (position interpolation): every ``theta_i / factor``. ``"ntk"``: the
+    frequencies of :func:`ntk_aware_base`. ``"dynamic-ntk"``: the NTK base recomputed for the
+    current ``seq_len``, ``base * (factor * L / L0 - factor + 1)^(d/(d-2))`` with
+    ``L = max(seq_len, L0)``, so nothing changes inside the trained length ``L0``.
+    ``"yarn"``: per pair, interpolate (``/factor``) the pairs that turn fewer than
+    ``beta_slow`` times over ``L0``, keep the ones that turn more than ``beta_fast`` times,
+    ramp linearly between (scores are also scaled by :func:`yarn_attention_factor`).
+    ``"llama3"``: divide by ``factor`` the pairs whose wavelength exceeds
+    ``L0 / low_freq_factor``, keep those shorter than ``L0 / high_freq_factor``, blend
+    smoothly between (Llama 3.1: base 500,000, factor 8, L0 = 8192).
+
+    >>> rope_scaled_frequencies(4, method="linear", factor=2.0).tolist()
+    [0.5, 0.005]
+    >>> f = rope_scaled_frequencies(128, method="ntk", factor=4.0)
+    >>> float(f[0]), round(float(f[-1] / rope_frequencies(128)[-1]), 6)
+    (1.0, 0.25)
+    """
+    theta = rope_frequencies(head_dim, base=base)
+    factor = require_positive(factor, "factor")
+    if method not in ROPE_SCALINGS:
+        raise ValueError(f"method must be one of {ROPE_SCALINGS}; got {method!r}")
+    if method == "linear":
+        return theta / factor
+    if method == "ntk":
+        return rope_frequencies(head_dim, base=ntk_aware_base(base, factor, head_dim))
+    if original_max_len is None:
+        raise ValueError(f"method {method!r} needs original_max_len, the trained context length; got None")
+    length = require_positive_int(original_max_len, "original_max_len")
+    if method == "dynamic-ntk":
+        current = max(require_positive_int(length if seq_len is None else seq_len, "seq_len"), length)
+        scaled = base * (factor * current / length - (factor - 1)) ** (head_dim / (head_dim - 2))
+        return rope_frequencies(head_dim, base=scaled)
+    if method == "yarn":
+        # the pair index at which theta_i turns `turns` times over the trained length
+        def pair_turning(turns: float) -> float:
+            return head_dim * math.log(length / (turns * 2 * math.pi)) / (2 * math.log(base))
+
+        low = max(math.floor(pair_turning(beta_fast)), 0)
+        high = min(math.ceil(pair_turning(beta_slow)), head_dim - 1)
+        high = high + 0.001 if high == low else high  # avoid a zero-width ramp
+        ramp = np.clip((np.arange(head_dim // 2) - low) / (high - low), 0.0, 1.0)  # 0 keep, 1 interpolate
+        return theta / factor * ramp + theta * (1 - ramp)
+    wavelength = 2 * math.pi / theta  # llama3
+    smooth = (length / wavelength - low_freq_factor) / (high_freq_factor - low_freq_factor)  # 0 long, 1 short
+    blended = (1 - smooth) * theta / factor + smooth * theta
+    return np.where(
+        wavelength < length / high_freq_factor,
+        theta,
+        np.where(wavelength > length / low_freq_factor, theta / factor, blended),
+    )
+
+
+def rope_permutation(head_dim: int) -> np.ndarray:
     """The fixed permutation ``P`` that turns interleaved RoPE into half-split RoPE.
 
     ``rope(x, pairing="interleaved") == rope(x[..., P], pairing="half")[..., argsort(P)]``:
@@ -171,8 +284,8 @@ def rope_permutation(d: int) -> np.ndarray:
     >>> rope_permutation(6).tolist()
     [0, 2, 4, 1, 3, 5]
     """
-    _check_even("d", d)
-    return np.concatenate([np.arange(0, d, 2), np.arange(1, d, 2)])
+    _check_even("head_dim", head_dim)
+    return np.concatenate([np.arange(0, head_dim, 2), np.arange(1, head_dim, 2)])
 
 
 def _check_rope(shape: tuple[int, ...], pos_shape: tuple[int, ...] | None, pairing: str, scale: float) -> None:
@@ -217,10 +330,11 @@ def rope(
     >>> np.round(rope(x, np.array([1]), pairing="half"), 4).tolist()
     [[0.5403, 0.0, 0.8415, 0.0]]
     """
-    x = np.asarray(x)
-    _check_rope(x.shape, None if positions is None else np.shape(positions), pairing, scale)
+    x = as_array(x, "x")
+    positions = None if positions is None else as_array(positions, "positions", dtype=None)
+    _check_rope(x.shape, None if positions is None else positions.shape, pairing, scale)
     seq, d = x.shape[-2:]
-    m = np.arange(seq) if positions is None else np.asarray(positions)
+    m = np.arange(seq) if positions is None else positions
     angle = (m[:, None] / scale) * rope_frequencies(d, base=base)  # m * theta_i, (seq, d/2)
     cos, sin = np.cos(angle), np.sin(angle)
     if pairing == "interleaved":
@@ -242,21 +356,26 @@ def rope_torch(
     pairing: str = "half",
     scale: float = 1.0,
 ) -> torch.Tensor:
-    """PyTorch mirror of ``rope``; same arguments, same conventions.
+    """PyTorch mirror of ``rope``; same arguments, same conventions, output in ``x.dtype``.
+
+    The angles and their cosines and sines are computed in float64 and only ``cos`` and
+    ``sin`` are cast to ``x.dtype``: casting the angle itself to bfloat16 (8 bits of
+    mantissa) would put a position-1000 angle off by up to 2 rad.
 
     >>> import torch
     >>> x = torch.tensor([[1.0, 0.0, 0.0, 0.0]], dtype=torch.float64)
     >>> [round(v, 4) for v in rope_torch(x, torch.tensor([1]), pairing="half")[0].tolist()]
     [0.5403, 0.0, 0.8415, 0.0]
     """
-    import torch
-
+    torch = require_torch()
+    x = require_tensor(x, "x")
+    positions = None if positions is None else require_tensor(positions, "positions")
     _check_rope(tuple(x.shape), None if positions is None else tuple(positions.shape), pairing, scale)
     seq, d = x.shape[-2:]
     m = torch.arange(seq, device=x.device) if positions is None else positions
     theta = base ** (-torch.arange(0, d, 2, dtype=torch.float64, device=x.device) / d)
-    angle = ((m.to(torch.float64)[:, None] / scale) * theta).to(x.dtype)  # (seq, d/2)
-    cos, sin = angle.cos(), angle.sin()
+    angle = (m.to(torch.float64)[:, None] / scale) * theta  # (seq, d/2), in float64
+    cos, sin = angle.cos().to(x.dtype), angle.sin().to(x.dtype)
     if pairing == "interleaved":
         x1, x2 = x[..., 0::2], x[..., 1::2]
     else:
@@ -267,8 +386,8 @@ def rope_torch(
     return torch.cat([r1, r2], dim=-1)
 
 
-def alibi_slopes(n_heads: int) -> np.ndarray:
-    """ALiBi's per-head slopes for any number of heads, shape ``(n_heads,)``.
+def alibi_slopes(num_heads: int) -> np.ndarray:
+    """ALiBi's per-head slopes for any number of heads, shape ``(num_heads,)``.
 
     For ``n`` a power of two the slopes are the geometric sequence ``2^(-8h/n)``,
     ``h = 1..n``. Otherwise take the ``p`` slopes of the largest power of two ``p < n``, then
@@ -277,41 +396,44 @@ def alibi_slopes(n_heads: int) -> np.ndarray:
     >>> alibi_slopes(4).tolist()
     [0.25, 0.0625, 0.015625, 0.00390625]
     """
-    _check_positive("n_heads", n_heads)
+    num_heads = require_positive_int(num_heads, "num_heads")
 
     def geometric(n: int) -> np.ndarray:
         return 2.0 ** (-8.0 * np.arange(1, n + 1) / n)  # m_h = 2^(-8h/n)
 
-    p = 1 << (int(n_heads).bit_length() - 1)  # largest power of two <= n_heads
-    return np.concatenate([geometric(p), geometric(2 * p)[0::2][: n_heads - p]])
+    p = 1 << (num_heads.bit_length() - 1)  # largest power of two <= num_heads
+    return np.concatenate([geometric(p), geometric(2 * p)[0::2][: num_heads - p]])
 
 
-def alibi_bias(n_heads: int, seq_len: int, *, causal: bool = True) -> np.ndarray:
-    """The ALiBi bias added to attention scores, shape ``(n_heads, seq_len, seq_len)``.
+def alibi_bias(num_heads: int, seq_len: int, *, is_causal: bool = True) -> np.ndarray:
+    """The ALiBi bias added to attention scores, shape ``(num_heads, seq_len, seq_len)``.
 
     ``bias[h, i, j] = -m_h * (i - j)`` for keys ``j <= i``; future keys get ``-inf`` when
-    ``causal``, and ``-m_h * |i - j|`` otherwise (a symmetric variant for encoders).
+    ``is_causal``, and ``-m_h * |i - j|`` otherwise (a symmetric variant for encoders). The
+    result is an additive (floating) mask.
 
     >>> alibi_bias(2, 3)[0].tolist()  # head 0 of 2 has slope 2^-4
     [[0.0, -inf, -inf], [-0.0625, 0.0, -inf], [-0.125, -0.0625, 0.0]]
     """
     _check_positive("seq_len", seq_len)
     dist = np.arange(seq_len)[:, None] - np.arange(seq_len)[None, :]  # i - j, (T, T)
-    bias = alibi_slopes(n_heads)[:, None, None] * -np.abs(dist)  # -m_h |i - j|, (h, T, T)
-    return np.where(dist < 0, -np.inf, bias) if causal else bias
+    bias = alibi_slopes(num_heads)[:, None, None] * -np.abs(dist)  # -m_h |i - j|, (h, T, T)
+    return np.where(dist < 0, -np.inf, bias) if is_causal else bias
 
 
-def alibi_bias_torch(n_heads: int, seq_len: int, *, causal: bool = True) -> torch.Tensor:
-    """PyTorch mirror of ``alibi_bias`` (float64), usable as SDPA's float ``attn_mask``.
+def alibi_bias_torch(
+    num_heads: int, seq_len: int, *, is_causal: bool = True, dtype: torch.dtype | None = None
+) -> torch.Tensor:
+    """PyTorch mirror of ``alibi_bias``, usable as SDPA's float ``attn_mask`` (float64 unless ``dtype``).
 
     >>> alibi_bias_torch(8, 2)[:, 1, 0].tolist()[:3]
     [-0.5, -0.25, -0.125]
     """
-    import torch
-
+    torch = require_torch()
     _check_positive("seq_len", seq_len)
-    slopes = torch.from_numpy(alibi_slopes(n_heads))
+    slopes = torch.from_numpy(alibi_slopes(num_heads))
     pos = torch.arange(seq_len)
     dist = pos[:, None] - pos[None, :]  # i - j, (T, T)
     bias = slopes[:, None, None] * -dist.abs()  # (h, T, T)
-    return bias.masked_fill(dist < 0, float("-inf")) if causal else bias
+    bias = bias.masked_fill(dist < 0, float("-inf")) if is_causal else bias
+    return bias.to(torch.float64 if dtype is None else dtype)

@@ -22,13 +22,16 @@ from concepts.positional_encoding import (
     alibi_slopes,
     init_position_table,
     learned_positions,
+    ntk_aware_base,
     position_embedding_torch,
     rope,
     rope_frequencies,
     rope_permutation,
+    rope_scaled_frequencies,
     rope_torch,
     sinusoidal_encoding,
     sinusoidal_encoding_torch,
+    yarn_attention_factor,
 )
 
 SHAPES = [(1, 1, 1, 2), (1, 2, 5, 8), (2, 3, 7, 16), (3, 2, 33, 64)]  # (B, h, T, d)
@@ -294,7 +297,7 @@ def test_rope_bad_input(rope_fn):
         rope_fn(np.zeros((3, 4)), pairing="neox")
     with pytest.raises(ValueError, match=r"scale must be positive; got 0"):
         rope_fn(np.zeros((3, 4)), scale=0)
-    with pytest.raises(ValueError, match=r"d must be a positive even integer; got 7"):
+    with pytest.raises(ValueError, match=r"head_dim must be a positive even integer; got 7"):
         rope_permutation(7)
 
 
@@ -361,15 +364,15 @@ def test_alibi_bias_hand_example_and_symmetric():
     assert bias.shape == (2, 3, 3)
     assert bias[0, 2].tolist() == [-0.125, -0.0625, 0.0]
     assert bias[1, 2].tolist() == [-2 / 256, -1 / 256, 0.0]
-    sym = alibi_bias(2, 3, causal=False)
+    sym = alibi_bias(2, 3, is_causal=False)
     assert sym[0, 0].tolist() == [0.0, -0.0625, -0.125]
     np.testing.assert_array_equal(sym, np.swapaxes(sym, -1, -2))
-    np.testing.assert_array_equal(alibi_bias_torch(2, 3, causal=False).numpy(), sym)
+    np.testing.assert_array_equal(alibi_bias_torch(2, 3, is_causal=False).numpy(), sym)
 
 
 @pytest.mark.parametrize("fn", [alibi_bias, alibi_bias_torch])
 def test_alibi_bad_input(fn):
-    with pytest.raises(ValueError, match=r"n_heads must be a positive integer; got 0"):
+    with pytest.raises(ValueError, match=r"num_heads must be a positive integer; got 0"):
         fn(0, 4)
     with pytest.raises(ValueError, match=r"seq_len must be a positive integer; got -1"):
         fn(2, -1)
@@ -410,3 +413,169 @@ def test_positions_break_the_symmetry():
 
     for attn in (with_sinusoid, with_rope):
         assert not np.allclose(attn(x[:, perm]), attn(x)[:, perm], atol=1e-6)
+
+
+# ---------------------------------------------------------------- low precision and mirrors
+
+LOW = [(torch.float32, 1e-6, 1e-5), (torch.bfloat16, 1e-2, 4e-2), (torch.float16, 1e-3, 5e-3)]  # dtype, rtol, atol
+
+
+@pytest.mark.parametrize(("dtype", "rtol", "atol"), LOW, ids=["float32", "bfloat16", "float16"])
+def test_rope_torch_in_low_precision_matches_float64(dtype, rtol, atol):
+    """Up to position 4095 the mirror stays within the dtype's rounding of the float64 result.
+
+    The first version cast the angle m * theta to x.dtype before cos/sin; in bfloat16 an angle
+    near 4000 is a multiple of 16, so the rotation was wrong by radians (this test failed).
+    """
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal((2, 3, 17, 16))
+    pos = np.concatenate([np.arange(8), rng.integers(1000, 4096, size=9)])
+    for pairing in PAIRINGS:
+        want = rope(x, pos, pairing=pairing)
+        got = rope_torch(torch.from_numpy(x).to(dtype), torch.from_numpy(pos), pairing=pairing)
+        assert got.dtype == dtype
+        # the input itself is rounded to the dtype: compare against the float64 rotation of that
+        x_rounded = torch.from_numpy(x).to(dtype).to(torch.float64).numpy()
+        np.testing.assert_allclose(
+            got.to(torch.float64).numpy(), rope(x_rounded, pos, pairing=pairing), rtol=rtol, atol=atol
+        )
+        assert np.abs(got.to(torch.float64).numpy() - want).max() < 10 * atol
+
+
+@pytest.mark.parametrize(("dtype", "rtol", "atol"), LOW, ids=["float32", "bfloat16", "float16"])
+def test_table_mirrors_in_low_precision(dtype, rtol, atol):
+    pe = sinusoidal_encoding_torch(300, 16, dtype=dtype)
+    assert pe.dtype == dtype
+    np.testing.assert_allclose(pe.to(torch.float64).numpy(), sinusoidal_encoding(300, 16), rtol=rtol, atol=atol)
+    bias = alibi_bias_torch(12, 40, dtype=dtype)
+    assert bias.dtype == dtype
+    finite = np.isfinite(alibi_bias(12, 40))
+    np.testing.assert_allclose(bias.to(torch.float64).numpy()[finite], alibi_bias(12, 40)[finite], rtol=rtol, atol=atol)
+    assert torch.isneginf(bias.to(torch.float64)).numpy().tolist() == (~finite).tolist()
+
+
+def test_float32_angles_drift_at_long_positions():
+    """Why the mirrors compute angles in float64: at position 100,000, float32 spacing is
+    2^-7 = 0.0078, so a float32 angle m * theta_0 = m can be off by up to 0.004 rad."""
+    m = np.arange(100_000, 100_064)
+    angle32 = (torch.from_numpy(m).to(torch.float32) * torch.tensor(1.0)).double().numpy() + 0.3
+    exact = m + 0.3
+    assert np.abs(np.float32(exact) - exact).max() > 1e-3  # float32 cannot even hold m + 0.3
+    assert np.abs(angle32 - exact).max() < 1e-9  # integers alone are exact up to 2^24
+    pe32 = sinusoidal_encoding_torch(100_064, 2, dtype=torch.float32)[100_000:].double().numpy()
+    np.testing.assert_allclose(pe32, sinusoidal_encoding(100_064, 2)[100_000:], atol=1e-7)
+
+
+def test_torch_mirrors_refuse_numpy_and_numpy_refuses_tensors():
+    with pytest.raises(TypeError, match=r"x must be a torch.Tensor; got a NumPy array"):
+        rope_torch(np.zeros((3, 4)))
+    with pytest.raises(TypeError, match=r"positions must be a torch.Tensor; got a NumPy array"):
+        rope_torch(torch.zeros(3, 4), np.arange(3))
+    with pytest.raises(TypeError, match=r"x must be a NumPy array or array-like; got a torch.Tensor"):
+        rope(torch.zeros(3, 4))
+    assert rope([[1.0, 0.0]], [1]).shape == (1, 2)  # array-likes are fine
+
+
+def test_position_embedding_generator_is_reproducible():
+    a = position_embedding_torch(8, 4, generator=torch.Generator().manual_seed(3)).weight
+    b = position_embedding_torch(8, 4, generator=torch.Generator().manual_seed(3)).weight
+    assert torch.equal(a, b)
+    np.testing.assert_array_equal(
+        init_position_table(8, 4, rng=5), init_position_table(8, 4, rng=np.random.default_rng(5))
+    )
+
+
+# ---------------------------------------------------------------- context extension
+
+
+def hf_frequencies(rope_type, head_dim, max_len, seq_len=None, **params):
+    """Hugging Face ``transformers``' inverse frequencies for a config (computed in float32)."""
+    from transformers import LlamaConfig
+    from transformers.modeling_rope_utils import ROPE_INIT_FUNCTIONS
+
+    config = LlamaConfig(
+        hidden_size=2 * head_dim,
+        num_attention_heads=2,
+        head_dim=head_dim,
+        max_position_embeddings=max_len,
+        rope_parameters={"rope_type": rope_type, **params},
+    )
+    inv_freq, attention_factor = ROPE_INIT_FUNCTIONS[rope_type](config, "cpu", seq_len=seq_len)
+    return inv_freq.double().numpy(), attention_factor
+
+
+@pytest.mark.parametrize("head_dim", [64, 128])
+def test_scaled_frequencies_match_transformers(head_dim):
+    for factor, base, length in [(4.0, 10000.0, 4096), (8.0, 500000.0, 8192), (2.0, 10000.0, 2048)]:
+        kw = {"rope_theta": base, "factor": factor}
+        want, _ = hf_frequencies("linear", head_dim, length, **kw)
+        got = rope_scaled_frequencies(head_dim, method="linear", factor=factor, base=base)
+        np.testing.assert_allclose(got, want, rtol=1e-6)
+        for seq_len in (length // 2, length, 3 * length):
+            want, _ = hf_frequencies("dynamic", head_dim, length, seq_len=seq_len, **kw)
+            got = rope_scaled_frequencies(
+                head_dim, method="dynamic-ntk", factor=factor, base=base, original_max_len=length, seq_len=seq_len
+            )
+            np.testing.assert_allclose(got, want, rtol=1e-5)
+        want, attention = hf_frequencies(
+            "yarn", head_dim, int(factor * length), original_max_position_embeddings=length, **kw
+        )
+        got = rope_scaled_frequencies(head_dim, method="yarn", factor=factor, base=base, original_max_len=length)
+        np.testing.assert_allclose(got, want, rtol=1e-5)
+        assert yarn_attention_factor(factor) == pytest.approx(attention, rel=1e-12)
+        llama = {"low_freq_factor": 1.0, "high_freq_factor": 4.0, "original_max_position_embeddings": length}
+        want, _ = hf_frequencies("llama3", head_dim, int(factor * length), **kw, **llama)
+        got = rope_scaled_frequencies(head_dim, method="llama3", factor=factor, base=base, original_max_len=length)
+        np.testing.assert_allclose(got, want, rtol=1e-5)
+
+
+def test_ntk_aware_base_hand_values():
+    """base' = base * s^(d/(d-2)). d = 128, s = 4: 4^(128/126) = 4.08899..., base' = 40,889.9.
+    The slowest pair then turns exactly s times slower; the fastest is unchanged."""
+    assert ntk_aware_base(10000.0, 4.0, 128) == pytest.approx(10000 * 4 ** (128 / 126))
+    assert round(ntk_aware_base(10000.0, 4.0, 128), 1) == 40889.9
+    for d, s in [(64, 8.0), (128, 4.0), (128, 16.0)]:
+        theta = rope_frequencies(d)
+        ntk = rope_scaled_frequencies(d, method="ntk", factor=s)
+        assert ntk[0] == theta[0] == 1.0
+        assert ntk[-1] == pytest.approx(theta[-1] / s, rel=1e-12)
+        middle = ntk / theta
+        assert np.all(np.diff(middle) < 0) and np.all(middle <= 1)  # slowed more the slower the pair
+
+
+def test_llama3_frequency_bands():
+    """Llama 3.1 (head_dim 128, base 500,000, factor 8, L0 = 8192, band factors 1 and 4):
+    wavelengths below 8192 / 4 = 2048 keep theta, above 8192 are divided by 8, blended between.
+    2 pi 500000^(2i/128) < 2048 means 2i/128 < ln(326)/ln(500000) = 0.4404, i <= 28 (29 pairs);
+    > 8192 means 2i/128 > ln(1304)/ln(500000) = 0.5470, i >= 35 (29 pairs); 6 pairs blend."""
+    theta = rope_frequencies(128, base=500000.0)
+    wavelength = 2 * np.pi / theta
+    assert int((wavelength < 2048).sum()) == 29 and int((wavelength > 8192).sum()) == 29
+    got = rope_scaled_frequencies(128, method="llama3", factor=8.0, base=500000.0, original_max_len=8192)
+    np.testing.assert_array_equal(got[:29], theta[:29])
+    np.testing.assert_allclose(got[35:], theta[35:] / 8, rtol=1e-15)
+    assert np.all((got[29:35] < theta[29:35]) & (got[29:35] > theta[29:35] / 8))
+    assert wavelength[-1] == pytest.approx(2 * np.pi * 500000 ** (126 / 128)) == pytest.approx(2.559e6, rel=1e-3)
+
+
+def test_position_interpolation_equals_scaled_frequencies():
+    x = np.random.default_rng(12).standard_normal((5, 8))
+    theta = rope_scaled_frequencies(8, method="linear", factor=4.0)
+    m = np.arange(5) * 3
+    angle = m[:, None] * theta
+    want = np.concatenate(
+        [x[:, :4] * np.cos(angle) - x[:, 4:] * np.sin(angle), x[:, :4] * np.sin(angle) + x[:, 4:] * np.cos(angle)],
+        axis=-1,
+    )
+    np.testing.assert_allclose(rope(x, m, scale=4.0), want, atol=1e-12)
+
+
+def test_scaling_bad_input():
+    with pytest.raises(ValueError, match=r"method must be one of .*; got 'rope'"):
+        rope_scaled_frequencies(8, method="rope", factor=2.0)
+    with pytest.raises(ValueError, match=r"method 'yarn' needs original_max_len, the trained context length; got None"):
+        rope_scaled_frequencies(8, method="yarn", factor=2.0)
+    with pytest.raises(ValueError, match=r"factor must be positive; got 0"):
+        rope_scaled_frequencies(8, method="linear", factor=0)
+    with pytest.raises(ValueError, match=r"head_dim must be at least 4 for an NTK-aware base; got 2"):
+        ntk_aware_base(10000.0, 2.0, 2)
