@@ -23,16 +23,18 @@ from torch import nn
 
 from concepts.transformer import (
     decoder_layer,
+    decoder_layer_param_count,
     decoder_layer_torch,
     dropout,
     encoder_layer,
+    encoder_layer_param_count,
     encoder_layer_torch,
     init_layer_params,
     label_smoothing_loss,
     label_smoothing_loss_torch,
-    layer_param_count,
     layer_params_from_torch,
     smoothed_targets,
+    transformer_flops,
     transformer_param_count,
     warmup_lr,
     warmup_scheduler_torch,
@@ -173,7 +175,7 @@ def test_float_causal_mask_and_nn_transformer_helper_agree() -> None:
     want = ref(_t(y), _t(memory), tgt_mask=mask, tgt_is_causal=True).detach().numpy()
     assert_close(decoder_layer(y, memory, layer_params_from_torch(ref), 2), want)
     without = ref(_t(y), _t(memory)).detach().numpy()  # PyTorch's default: no mask at all
-    assert_close(decoder_layer(y, memory, layer_params_from_torch(ref), 2, causal=False), without)
+    assert_close(decoder_layer(y, memory, layer_params_from_torch(ref), 2, is_causal=False), without)
     assert not np.allclose(want[:, :-1], without[:, :-1])
 
 
@@ -281,7 +283,7 @@ def check_teacher_forcing_is_causal(decoder_fn: Layer) -> None:
     """Under the causal mask, output t depends on target tokens 0..t only, so one teacher-forced
     pass over the whole shifted target equals feeding the prefixes one at a time."""
     rng = np.random.default_rng(7)
-    p = init_layer_params(8, 16, decoder=True, seed=7)
+    p = init_layer_params(8, 16, decoder=True, rng=7)
     y, memory = rng.standard_normal((2, 6, 8)), rng.standard_normal((2, 4, 8))
     full = decoder_fn(y, memory, p, 2)
     for t in range(6):
@@ -291,7 +293,7 @@ def check_teacher_forcing_is_causal(decoder_fn: Layer) -> None:
         out = decoder_fn(changed, memory, p, 2)
         assert_close(out[:, :t], full[:, :t])
         assert not np.allclose(out[:, t], full[:, t])
-    assert not np.allclose(decoder_fn(y, memory, p, 2, causal=False)[:, 0], full[:, 0])
+    assert not np.allclose(decoder_fn(y, memory, p, 2, is_causal=False)[:, 0], full[:, 0])
 
 
 @pytest.mark.parametrize("impl", DECODERS)
@@ -302,7 +304,7 @@ def test_teacher_forcing_is_causal(impl: str) -> None:
 def check_padding_is_invisible(encoder_fn: Layer) -> None:
     """Changing padded tokens never changes the outputs of the real ones."""
     rng = np.random.default_rng(8)
-    p = init_layer_params(8, 16, seed=8)
+    p = init_layer_params(8, 16, rng=8)
     x = rng.standard_normal((2, 5, 8))
     valid = np.array([[True] * 5, [True, True, True, False, False]])
     out = encoder_fn(x, p, 2, src_valid=valid)
@@ -322,7 +324,7 @@ def residual_stream_rms(norm_first: bool, n_layers: int = 12) -> list[float]:
     x = np.random.default_rng(9).standard_normal((2, 8, 32))
     rms = []
     for i in range(n_layers):
-        x = encoder_layer(x, init_layer_params(32, 128, seed=i), 4, norm_first=norm_first)
+        x = encoder_layer(x, init_layer_params(32, 128, rng=i), 4, norm_first=norm_first)
         rms.append(float(np.sqrt((x**2).mean())))
     return rms
 
@@ -340,7 +342,7 @@ def top_layer_grad(n_layers: int, norm_first: bool, seed: int, d: int = 16) -> f
     """Norm of the gradient of a cross-entropy loss w.r.t. the last layer's ``W_2`` at initialisation."""
     rng = np.random.default_rng(seed)
     layers = [
-        {k: torch.tensor(v, requires_grad=True) for k, v in init_layer_params(d, 4 * d, seed=100 * seed + i).items()}
+        {k: torch.tensor(v, requires_grad=True) for k, v in init_layer_params(d, 4 * d, rng=100 * seed + i).items()}
         for i in range(n_layers)
     ]
     h = torch.from_numpy(rng.standard_normal((2, 6, d)))
@@ -515,20 +517,20 @@ def test_layer_counts_equal_torch(d_model: int, d_ff: int) -> None:
     with torch.device("meta"):  # no memory is allocated
         enc = nn.TransformerEncoderLayer(d_model, 8 if d_model % 8 == 0 else 1, d_ff)
         dec = nn.TransformerDecoderLayer(d_model, 8 if d_model % 8 == 0 else 1, d_ff)
-    assert layer_param_count(d_model, d_ff) == sum(p.numel() for p in enc.parameters())
-    assert layer_param_count(d_model, d_ff, decoder=True) == sum(p.numel() for p in dec.parameters())
+    assert encoder_layer_param_count(d_model, d_ff) == sum(p.numel() for p in enc.parameters())
+    assert decoder_layer_param_count(d_model, d_ff) == sum(p.numel() for p in dec.parameters())
 
 
 def test_base_layer_counts_exactly() -> None:
     """Encoder: 4*512^2 + 4*512 = 1,050,624 (attention) + 2*512*2048 + 2048 + 512 = 2,099,712 (FFN)
     + 2*1024 (two LayerNorms) = 3,152,384. Decoder: 2*1,050,624 + 2,099,712 + 3*1024 = 4,204,032."""
-    assert layer_param_count(512, 2048) == 3_152_384
-    assert layer_param_count(512, 2048, decoder=True) == 4_204_032
+    assert encoder_layer_param_count(512, 2048) == 3_152_384
+    assert decoder_layer_param_count(512, 2048) == 4_204_032
 
 
 def test_ffn_holds_two_thirds_of_an_encoder_layer() -> None:
     ffn = 2 * 512 * 2048 + 2048 + 512
-    assert abs(ffn / layer_param_count(512, 2048) - 2 / 3) < 0.001
+    assert abs(ffn / encoder_layer_param_count(512, 2048) - 2 / 3) < 0.001
 
 
 def test_stacks_equal_nn_transformer() -> None:
@@ -579,7 +581,6 @@ def layer_bad_inputs() -> list[tuple[Callable, dict, str]]:
         ),
         (encoder_layer, dict(x=x, params=p, num_heads=2, activation="tanh"), r"activation must be one of .*'tanh'"),
         (encoder_layer, dict(x=x, params=p, num_heads=2, dropout_p=1.0), r"dropout_p must be in \[0, 1\); got 1\.0"),
-        (encoder_layer, dict(x=x, params=p, num_heads=2, dropout_p=0.1), r"rng must be a numpy Generator"),
         (
             encoder_layer,
             dict(x=x, params=p, num_heads=2, src_valid=np.ones((2, 3), int)),
@@ -632,7 +633,9 @@ def test_loss_bad_input_raises(args, kwargs, message) -> None:
         (warmup_lr, dict(step=0), r"step must be finite and >= 1 .*got 0\.0"),
         (warmup_lr, dict(step=[5, float("nan")]), r"step must be finite and >= 1 .*got nan"),
         (warmup_lr, dict(step=1, warmup=0), r"warmup must be a positive integer; got 0"),
-        (layer_param_count, dict(d_model=512, d_ff=0), r"d_ff must be a positive integer; got 0"),
+        (encoder_layer_param_count, dict(d_model=512, d_ff=0), r"d_ff must be a positive integer; got 0"),
+        (transformer_flops, dict(num_layers=2, d_model=8, seq_len=0), r"seq_len must be a positive integer; got 0"),
+        (transformer_flops, dict(num_layers=2, d_model=8, seq_len=4, vocab_size=-1), r"vocab_size must be a non-neg"),
         (transformer_param_count, dict(vocab_size=1.5), r"vocab_size must be a positive integer; got 1\.5"),
         (init_layer_params, dict(d_model=-1, d_ff=2), r"d_model must be a positive integer; got -1"),
         (dropout, dict(x=np.ones(2), p=-0.1), r"p must be in \[0, 1\); got -0\.1"),
@@ -652,11 +655,17 @@ def computed_answers() -> dict[str, float]:
     return {
         "transformer.peak-lr": float(warmup_lr(4000)) * 1e4,
         "transformer.lr-step-16000": float(warmup_lr(16000)) * 1e4,
-        "transformer.encoder-layer-params": layer_param_count(512, 2048),
+        "transformer.encoder-layer-params": encoder_layer_param_count(512, 2048),
         "transformer.base-params-millions": transformer_param_count() / 1e6,
         "transformer.smoothed-target-prob": float(q4[0]),
         "transformer.optimal-logit-gap": float(np.log(q4[0] / q4[1])),
         "transformer.untied-extra-millions": (transformer_param_count(tied=False) - transformer_param_count()) / 1e6,
+        # one layer with d = 1000 and d_ff = 3,498,000 has N = 4e6 + 2 * 1000 * 3,498,000 = 7e9 weights
+        "transformer.flops-forward": transformer_flops(1, 1000, 1, d_ff=3_498_000, is_causal=False) / 1e9,
+        "transformer.training-flops": (
+            transformer_flops(1, 1000, 1, d_ff=3_498_000, training=True) / 7e9 * 175e9 * 300e9 / 1e23
+        ),
+        "transformer.attention-share": 100 * 2 * 32 * 4096 * 4096 / transformer_flops(32, 4096, 4096),
     }
 
 
@@ -665,3 +674,122 @@ def test_bank_numeric_answers_are_right() -> None:
     numeric = check_numeric_keys("transformer", computed, bank_tolerance)
     for qid, value in computed.items():
         assert abs(numeric[qid]["answer"] - value) <= 0.01 * abs(value), (qid, "the key itself must be accurate")
+
+
+# ---------------------------------------------------------------- types and low precision
+
+
+def test_wrong_array_library_raises_type_error() -> None:
+    p = init_layer_params(8, 16)
+    pt = {k: torch.from_numpy(v) for k, v in p.items()}
+    with pytest.raises(TypeError, match=r"x must be a NumPy array or array-like; got a torch.Tensor"):
+        encoder_layer(torch.zeros(1, 2, 8), p, 2)
+    with pytest.raises(TypeError, match=r"x must be a torch.Tensor; got a NumPy array"):
+        encoder_layer_torch(np.zeros((1, 2, 8)), pt, 2)
+    with pytest.raises(TypeError, match=r"params\['ffn.w_1'\] must be a torch.Tensor; got a NumPy array"):
+        encoder_layer_torch(torch.zeros(1, 2, 8, dtype=torch.float64), dict(pt, **{"ffn.w_1": p["ffn.w_1"]}), 2)
+    with pytest.raises(TypeError, match=r"memory must be a torch.Tensor; got a NumPy array"):
+        decoder_layer_torch(torch.zeros(1, 2, 8), np.zeros((1, 2, 8)), pt, 2)
+    with pytest.raises(TypeError, match=r"logits must be a torch.Tensor; got a NumPy array"):
+        label_smoothing_loss_torch(np.zeros((1, 3)), torch.tensor([0]))
+    with pytest.raises(TypeError, match=r"rng must be a numpy.random.Generator, an int seed or None; got str"):
+        encoder_layer(np.zeros((1, 2, 8)), p, 2, dropout_p=0.1, rng="0")
+
+
+# float32 is checked tightly; float16 and bfloat16 against the same layer in float32, loosely
+LOW_PRECISION = {torch.float32: 1e-4, torch.float16: 2e-2, torch.bfloat16: 1.5e-1}
+
+
+@pytest.mark.parametrize("dtype", LOW_PRECISION)
+@pytest.mark.parametrize("norm_first", [False, True])
+def test_layer_mirrors_match_torch_in_low_precision(dtype: torch.dtype, norm_first: bool) -> None:
+    """encoder_layer_torch / decoder_layer_torch vs nn.Transformer*Layer with copied weights, in the dtype."""
+    b, t, s, d, h, d_ff = SHAPES[1]
+    rng = np.random.default_rng(40)
+    tol = LOW_PRECISION[dtype]
+    for kind in ("encoder", "decoder"):
+        ref = reference_layer(kind, d, h, d_ff, norm_first=norm_first, activation="gelu", seed=40)
+        with torch.no_grad():
+            for q in ref.parameters():
+                q.mul_(0.5)  # keep the activations moderate, as a trained layer's are
+        params = {k: _t(v).to(dtype) for k, v in layer_params_from_torch(ref).items()}
+        ref = ref.to(dtype)
+        x, memory = _t(rng.standard_normal((b, t, d))).to(dtype), _t(rng.standard_normal((b, s, d))).to(dtype)
+        kw = {"norm_first": norm_first, "activation": "gelu"}
+        with torch.no_grad():
+            if kind == "encoder":
+                got, want = encoder_layer_torch(x, params, h, **kw), ref(x)
+            else:
+                mask = _t(np.triu(np.ones((t, t), dtype=bool), k=1))
+                got, want = decoder_layer_torch(x, memory, params, h, **kw), ref(x, memory, tgt_mask=mask)
+        assert got.dtype == dtype
+        torch.testing.assert_close(got.float(), want.float(), rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("dtype", LOW_PRECISION)
+def test_label_smoothing_mirror_matches_torch_in_low_precision(dtype: torch.dtype) -> None:
+    rng = np.random.default_rng(41)
+    z, t = _t(3 * rng.standard_normal((16, 50))).to(dtype), _t(rng.integers(0, 50, size=16))
+    got = label_smoothing_loss_torch(z, t, epsilon=0.1)
+    want = F.cross_entropy(z, t, label_smoothing=0.1)
+    assert got.dtype == dtype
+    tol = LOW_PRECISION[dtype]
+    torch.testing.assert_close(got.float(), want.float(), rtol=tol, atol=tol)
+
+
+# ---------------------------------------------------------------- FLOPs per token
+
+
+def _counted_flops_per_token(num_layers, d_model, num_heads, d_ff, seq_len, vocab_size, *, training, causal) -> float:
+    """FlopCounterMode over a stack of nn.TransformerEncoderLayer (math SDPA, so the scores are counted)."""
+    from torch.nn.attention import SDPBackend, sdpa_kernel
+    from torch.utils.flop_counter import FlopCounterMode
+
+    torch.manual_seed(0)
+    layers = [
+        nn.TransformerEncoderLayer(d_model, num_heads, d_ff, dropout=0.0, batch_first=True) for _ in range(num_layers)
+    ]
+    head = nn.Linear(d_model, vocab_size)
+    x = torch.randn(2, seq_len, d_model, requires_grad=True)
+    mask = nn.Transformer.generate_square_subsequent_mask(seq_len) if causal else None
+    counter = FlopCounterMode(display=False)
+    with sdpa_kernel(SDPBackend.MATH), counter:
+        h = x
+        for layer in layers:
+            h = layer(h, src_mask=mask, is_causal=causal)
+        out = head(h)
+        if training:
+            out.sum().backward()
+    return counter.get_total_flops() / (2 * seq_len)
+
+
+@pytest.mark.parametrize("training", [False, True])
+@pytest.mark.parametrize("sizes", [(2, 16, 2, 48, 10, 40), (3, 32, 4, 128, 7, 11)])
+def test_flops_equal_flop_counter_mode(sizes: tuple, training: bool) -> None:
+    """2N + 4 L T d + 2 d V per token forward (every score computed), three times that to train, exactly."""
+    num_layers, d, h, d_ff, seq_len, vocab = sizes
+    counted = _counted_flops_per_token(num_layers, d, h, d_ff, seq_len, vocab, training=training, causal=False)
+    ours = transformer_flops(num_layers, d, seq_len, d_ff=d_ff, vocab_size=vocab, is_causal=False, training=training)
+    assert ours == counted
+    # a dense kernel computes every score even under a causal mask: the count does not change
+    assert _counted_flops_per_token(num_layers, d, h, d_ff, seq_len, vocab, training=training, causal=True) == counted
+
+
+def test_causal_attention_flops_are_half_the_dense_ones() -> None:
+    """Kaplan's 2 L T d is the causal triangle averaged over positions: sum_t 4 t d / T = 2 d (T + 1) per layer."""
+    L, d, T = 4, 64, 1024
+    two_n = transformer_flops(L, d, 1, is_causal=False) - 4 * L * d
+    causal, dense = transformer_flops(L, d, T) - two_n, transformer_flops(L, d, T, is_causal=False) - two_n
+    assert dense == 2 * causal == 4 * L * T * d
+    exact_triangle = L * sum(4 * t * d for t in range(1, T + 1)) / T
+    assert abs(causal / exact_triangle - 1) < 2 / T
+
+
+def test_flops_rules_of_thumb() -> None:
+    """Forward about 2N per token, training about 6N, for a model whose context is short next to 6 d."""
+    L, d = 32, 4096
+    n = L * 12 * d * d  # 4 d^2 attention + 8 d^2 FFN per layer
+    assert transformer_flops(L, d, 1) / (2 * n) == pytest.approx(1.0, rel=1e-3)
+    assert transformer_flops(L, d, 1, training=True) / (6 * n) == pytest.approx(1.0, rel=1e-3)
+    share = 2 * L * 4096 * d / transformer_flops(L, d, 4096)  # attention's share at T = 4096
+    assert 0.07 < share < 0.08
