@@ -17,6 +17,7 @@ from typing import IO, TYPE_CHECKING, Any, NoReturn
 
 from quiz.bank import BANK_DIR, BankError, available, bank_path, load_bank, validate_files
 from quiz.runner import DONT_KNOW_HINT, EndOfAnswers, Item, Outcome, QuizResult, Session, run_items, run_quiz
+from quiz.terminal import wrap
 
 if TYPE_CHECKING:  # the store (and fsrs) load only when answers are saved
     from quiz.progress import Store
@@ -251,7 +252,7 @@ def _session(args: argparse.Namespace, progress: _Progress, *, show_concept: boo
     # every rejected line is also reported on stderr (and counted in the JSON).
     warn = None if ask is input else _warn
     session = Session(ask, say, args.seed, args.confidence, progress.record, show_concept=show_concept, warn=warn)
-    session.say(DONT_KNOW_HINT)
+    session.say(wrap(DONT_KNOW_HINT))
     return session
 
 

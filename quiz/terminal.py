@@ -314,8 +314,7 @@ class _Tex:
             return MATRICES[env].format(body)
         if env not in ROWS:
             self.fail(f"unknown environment {env!r}")
-        glue = " " if env in ("cases", "dcases") else ""
-        lines = [re.sub(r"\s+", " ", glue.join(r)).strip() for r in rows]
+        lines = [re.sub(r"\s+", " ", " ".join(r)).strip() for r in rows]
         if env in ("cases", "dcases"):
             lines = [line.rstrip(",") for line in lines]
         return ("\n" if self.display else "; ").join(lines)
