@@ -5,12 +5,14 @@ Each check takes the implementation under test, so it can grade a learner's own 
 
 from __future__ import annotations
 
+import inspect
 import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from support import check_numeric_keys
 
 from concepts.architectures import (
     allowed_pairs,
@@ -21,7 +23,8 @@ from concepts.architectures import (
     sees_the_future,
 )
 from concepts.attention import scaled_dot_product_attention
-from concepts.masking import causal_mask, padding_mask, prefix_lm_mask
+from concepts.masking import causal_mask, mlm_mask, padding_mask, prefix_lm_mask
+from concepts.transformer import decoder_layer_param_count, encoder_layer_param_count
 
 BANK = json.loads((Path(__file__).parents[2] / "quiz" / "banks" / "architectures.json").read_text(encoding="utf-8"))
 
@@ -126,11 +129,13 @@ def test_bad_input(call, match: str) -> None:
 
 
 def test_bank_numeric_answers_are_right() -> None:
-    keys = {q["id"]: q["answer"] for q in BANK["questions"] if q["type"] == "numeric"}
-    assert keys["architectures.decoder-pairs"] == allowed_pairs("decoder", 10)
-    assert keys["architectures.prefix-pairs"] == allowed_pairs("prefix_lm", 5, prefix_len=3)
-    assert keys["architectures.encoder-pairs"] == allowed_pairs("encoder", 6)
-    assert keys["architectures.cross-pairs"] == cross_attention_mask(4, 10).sum()
+    select = inspect.signature(mlm_mask).parameters["select_prob"].default
+    computed = {
+        # the cross-attention block and the third LayerNorm of the base model's decoder layer
+        "architectures.cross-layer-params": decoder_layer_param_count(512, 2048) - encoder_layer_param_count(512, 2048),
+        "architectures.signal-ratio": 1 / select,
+    }
+    check_numeric_keys("architectures", computed, lambda q, v: 0.01)
 
 
 def test_encoder_decoder_masks_by_hand() -> None:
