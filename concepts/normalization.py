@@ -3,12 +3,14 @@
 Follows Ba et al. (2016, "Layer Normalization"), Zhang and Sennrich (2019, "Root Mean Square
 Layer Normalization") with PyTorch's ``F.layer_norm`` / ``F.rms_norm`` conventions (biased
 variance, eps inside the square root), and Xiong et al. (2020, "On Layer Normalization in
-the Transformer Architecture") for Pre-LN vs Post-LN. Leaves out BatchNorm (its own page),
+the Transformer Architecture") for Pre-LN vs Post-LN, and Wang et al. (2022, "DeepNet") for
+DeepNorm's constants. Leaves out BatchNorm (its own page),
 GroupNorm, fused kernels and attention sublayers (the residual stack uses an MLP).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
@@ -21,6 +23,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "build_stack",
+    "deepnorm_constants",
     "layer_grad_norms",
     "layer_norm",
     "layer_norm_backward",
@@ -270,14 +273,16 @@ def rms_norm_torch(
 
 
 def residual_block_torch(
-    x: torch.Tensor, sublayer: Callable, norm: Callable, *, norm_first: bool = True
+    x: torch.Tensor, sublayer: Callable, norm: Callable, *, norm_first: bool = True, alpha: float = 1.0
 ) -> torch.Tensor:
-    """One residual block: Pre-LN ``x + f(LN(x))`` or Post-LN ``LN(x + f(x))``.
+    """One residual block: Pre-LN ``x + f(LN(x))`` or Post-LN ``LN(alpha x + f(x))``.
 
     :param x: the residual stream, shape ``(batch, seq, d_model)`` or ``(tokens, d_model)``.
     :param sublayer: ``f``, e.g. an MLP or attention, mapping ``d_model`` to ``d_model``.
     :param norm: the normalisation, e.g. ``nn.LayerNorm(d_model)``.
     :param norm_first: True for Pre-LN (GPT-2, Llama), False for Post-LN (original Transformer).
+    :param alpha: Post-LN only: DeepNorm's up-weighting of the residual (1 is plain Post-LN).
+    :raises ValueError: for ``alpha`` that is not positive, or ``alpha != 1`` with Pre-LN.
 
     >>> from concepts.normalization import residual_block_torch
     >>> import torch
@@ -285,9 +290,29 @@ def residual_block_torch(
     >>> residual_block_torch(x, lambda h: 0 * h, torch.nn.LayerNorm(2)).tolist()
     [[1.0, 3.0]]
     """
+    if not (math.isfinite(alpha) and alpha > 0) or (norm_first and alpha != 1.0):
+        raise ValueError(f"alpha must be positive, and 1 for Pre-LN (DeepNorm is Post-LN); got {alpha!r}")
     if norm_first:
         return x + sublayer(norm(x))  # the stream itself is never normalised
-    return norm(x + sublayer(x))  # every block renormalises the stream
+    return norm(alpha * x + sublayer(x))  # every block renormalises the stream; DeepNorm: alpha > 1
+
+
+def deepnorm_constants(num_layers: int) -> tuple[float, float]:
+    """DeepNorm's ``(alpha, beta)`` for an ``N``-layer decoder-only or encoder-only model (Wang et al., 2022).
+
+    Each Post-LN block becomes ``LN(alpha x + f(x))`` with ``alpha = (2N)^(1/4)``, and at
+    initialisation the FFN, value and output projections are scaled by ``beta = (8N)^(-1/4)``
+    (queries and keys are not). Both bound how far one update can move the model, so Post-LN
+    trains at depths of hundreds of layers.
+
+    :raises ValueError: when ``num_layers`` is not a positive integer.
+
+    >>> from concepts.normalization import deepnorm_constants
+    >>> [round(c, 4) for c in deepnorm_constants(64)]  # (128)^(1/4), (512)^(-1/4)
+    [3.3636, 0.2102]
+    """
+    n = require_positive_int(num_layers, "num_layers")
+    return (2 * n) ** 0.25, (8 * n) ** -0.25
 
 
 def build_stack(

@@ -13,6 +13,7 @@ from torch import nn
 
 from concepts.normalization import (
     build_stack,
+    deepnorm_constants,
     layer_grad_norms,
     layer_norm,
     layer_norm_backward,
@@ -392,3 +393,67 @@ def test_rms_norm_scale_not_shift_invariant_and_gradient_scale() -> None:
 def test_bad_input_raises(call, match) -> None:
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_deepnorm_constants_and_block() -> None:
+    """DeepNorm (Wang et al. 2022), decoder-only: alpha = (2N)^(1/4), beta = (8N)^(-1/4).
+
+    N = 64: alpha = 128^(1/4) = 2^(7/4) = 3.3636, beta = 512^(-1/4) = 2^(-9/4) = 0.2102. The block is
+    LayerNorm(alpha x + f(x)); alpha = 1 is plain Post-LN.
+    """
+    alpha, beta = deepnorm_constants(64)
+    assert (round(alpha, 4), round(beta, 4)) == (3.3636, 0.2102)
+    assert alpha == pytest.approx(2**1.75) and beta == pytest.approx(2**-2.25)
+    assert deepnorm_constants(1) == pytest.approx((2**0.25, 8**-0.25))
+    torch.manual_seed(0)
+    x = torch.randn(3, 8, dtype=torch.float64)
+    f, norm = nn.Linear(8, 8).double(), nn.LayerNorm(8).double()
+    torch.testing.assert_close(residual_block_torch(x, f, norm, norm_first=False, alpha=alpha), norm(alpha * x + f(x)))
+    torch.testing.assert_close(residual_block_torch(x, f, norm, norm_first=False), norm(x + f(x)))
+    with pytest.raises(ValueError, match=r"alpha must be positive, and 1 for Pre-LN"):
+        residual_block_torch(x, f, norm, alpha=2.0)
+    with pytest.raises(ValueError, match=r"num_layers must be a positive integer; got 0"):
+        deepnorm_constants(0)
+
+
+def test_deepnorm_keeps_the_stream_closer_to_the_input() -> None:
+    """The page's reading: with alpha > 1 each Post-LN block changes the normalised stream less,
+    so the output of a deep stack stays closer (in cosine) to what a single block gives."""
+    stack = build_stack(32, 16, generator=torch.Generator().manual_seed(0))
+    x = torch.randn(64, 16, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    alpha, _ = deepnorm_constants(32)
+    cos = {}
+    with torch.no_grad():
+        for a in (1.0, alpha):
+            h = x
+            for block in stack["blocks"]:
+                h = residual_block_torch(h, block["mlp"], block["norm"], norm_first=False, alpha=a)
+            cos[a] = float(torch.nn.functional.cosine_similarity(h, x, dim=-1).mean())
+    assert cos[alpha] > cos[1.0] + 0.1
+    assert (round(cos[1.0], 2), round(cos[alpha], 2)) == (0.07, 0.55)  # the page's numbers
+
+
+def check_page_code_skips_docstrings(slug: str) -> None:
+    """Every ``:pyobject:`` + ``:lines: 1-a,b-`` on the page shows the signature and the body: the
+    lines it leaves out are exactly the docstring, so a changed docstring cannot cut the code."""
+    import ast
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    page = (root / "docs" / "concepts" / f"{slug}.md").read_text(encoding="utf-8")
+    found = 0
+    for path, name, a, b in re.findall(
+        r"```\{literalinclude\} (\S+)\n(?:.*\n)*?:pyobject: (\S+)\n:lines: 1-(\d+),(\d+)-\n", page
+    ):
+        tree = ast.parse((root / "docs" / "concepts" / path).resolve().read_text(encoding="utf-8"))
+        func = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == name)
+        doc = func.body[0]
+        assert isinstance(doc, ast.Expr) and isinstance(doc.value, ast.Constant), name
+        assert (int(a), int(b)) == (doc.lineno - func.lineno, doc.end_lineno - func.lineno + 2), name
+        found += 1
+    assert found >= 3
+
+
+def test_page_code_skips_exactly_the_docstrings() -> None:
+    check_page_code_skips_docstrings("normalization")
