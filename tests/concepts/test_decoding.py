@@ -340,6 +340,13 @@ def test_log_space_claims_in_each_dtype() -> None:
     p = torch.full((100,), 0.01, dtype=torch.bfloat16)
     assert float(p.prod()) == 0.0 and float(torch.full((100,), 0.01).prod()) == 0.0
     assert round(100 * math.log(0.01), 1) == -460.5 and round(200 * math.log(0.01)) == -921
+    first_zero = {}  # the page and decoding.underflow-dtypes: the first factor at which the running product is 0
+    for dtype in (torch.float64, torch.float32, torch.bfloat16, torch.float16):
+        p, n = torch.ones((), dtype=dtype), 0
+        while p != 0:
+            p, n = p * torch.tensor(0.01, dtype=dtype), n + 1
+        first_zero[dtype] = n
+    assert first_zero == {torch.float64: 162, torch.float32: 23, torch.bfloat16: 21, torch.float16: 4}
     assert math.isclose(float(np.log(np.full(100, 0.01, dtype=np.float32)).sum()), 100 * math.log(0.01), rel_tol=1e-6)
 
 
@@ -612,7 +619,21 @@ def computed_answers() -> dict[str, float]:
         "decoding.penalised-logit": float(apply_repetition_penalty([3.0, -2.0], [0, 1], 1.5)[1]),
         "decoding.candidates": float(np.zeros((4, 50_000)).size),
         "decoding.exhaustive-count": float(sum(9**n for n in range(0, 4))),
+        "decoding.mbr-expected": float(
+            mbr_decode([[1, 2, 3], [4, 5, 6], [4, 5, 7], [4, 8, 6]], unigram_f1, weights=[0.4, 0.2, 0.2, 0.2])[1][1]
+        ),
+        "decoding.mbr-cost": float(mbr_cost(100)),
+        "decoding.early-stop-counter": math.exp(
+            beam_search(table_lm(EARLY), beam_width=2, max_len=4, early_stopping=True)[1]
+        ),
     }
+
+
+def mbr_cost(n: int) -> int:
+    """Utility calls made by mbr_decode with n candidates that are their own references."""
+    calls = []
+    mbr_decode([[i] for i in range(n)], lambda h, r: calls.append(1) or 0.0)
+    return len(calls)
 
 
 def test_bank_numeric_answers_are_right() -> None:
