@@ -29,6 +29,7 @@ __all__ = [  # and TinyDecoder, an nn.Module built lazily by the module's __geta
     "TinyConfig",
     "causal_attention",
     "causal_attention_torch",
+    "decode_step",
     "generate_cached",
     "generate_full",
     "kv_cache_bytes",
@@ -84,6 +85,46 @@ def causal_attention(q: ArrayLike, k: ArrayLike, v: ArrayLike) -> np.ndarray:
     w = np.exp(scores - scores.max(-1, keepdims=True))
     w /= w.sum(-1, keepdims=True)  # softmax over the keys
     return w @ v  # (B, h, T_q, d)
+
+
+def decode_step(
+    q: ArrayLike, k_new: ArrayLike, v_new: ArrayLike, k_cache: ArrayLike, v_cache: ArrayLike
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One attention step over a cache: append the new keys and values, then attend the new queries.
+
+    The new tokens sit at positions ``T_past .. T_past + T_new - 1``; each sees every cached
+    position and the new ones up to itself (:func:`causal_attention`). ``T_new = 1`` is a
+    decode step; an empty cache (``T_past = 0``) is a prefill.
+
+    :param q: the new tokens' queries, shape ``(B, h, T_new, d)``.
+    :param k_new: their keys, shape ``(B, h_kv, T_new, d)``; ``v_new`` likewise.
+    :param k_cache: the cached keys, shape ``(B, h_kv, T_past, d)``; ``v_cache`` likewise.
+    :returns: ``(output (B, h, T_new, d), keys (B, h_kv, T_past + T_new, d), values)``.
+    :raises ValueError: when the new keys do not extend the cache or do not match ``q``.
+
+    >>> import numpy as np
+    >>> k_cache = v_cache = np.array([[[[1.0], [3.0]]]])  # 2 cached positions, d = 1
+    >>> out, k, v = decode_step(np.zeros((1, 1, 1, 1)), [[[[5.0]]]], [[[[5.0]]]], k_cache, v_cache)
+    >>> out.tolist(), k.shape  # equal scores: the mean of 1, 3 and 5
+    ([[[[3.0]]]], (1, 1, 3, 1))
+    """
+    q, k_new, v_new = as_array(q, "q"), as_array(k_new, "k_new"), as_array(v_new, "v_new")
+    k_cache, v_cache = as_array(k_cache, "k_cache"), as_array(v_cache, "v_cache")
+    if k_cache.ndim != 4 or k_cache.shape != v_cache.shape:
+        raise ValueError(
+            f"k_cache and v_cache must share a shape (B, h_kv, T_past, d); got {k_cache.shape}, {v_cache.shape}"
+        )
+    if q.ndim != 4 or k_new.ndim != 4 or k_new.shape != v_new.shape or k_new.shape[2] != q.shape[2]:
+        raise ValueError(
+            f"q must be (B, h, T_new, d) and k_new, v_new (B, h_kv, T_new, d); "
+            f"got {q.shape}, {k_new.shape}, {v_new.shape}"
+        )
+    if k_new.shape[:2] + k_new.shape[3:] != k_cache.shape[:2] + k_cache.shape[3:]:
+        want = (*k_cache.shape[:2], "T_new", k_cache.shape[3])
+        raise ValueError(f"k_new must have shape {want} to extend the cache; got {k_new.shape}")
+    k_all = np.concatenate([k_cache, k_new], axis=2)  # (B, h_kv, T_past + T_new, d)
+    v_all = np.concatenate([v_cache, v_new], axis=2)
+    return causal_attention(q, k_all, v_all), k_all, v_all  # the new rows of a full causal pass
 
 
 def causal_attention_torch(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:

@@ -18,6 +18,8 @@ import torch
 import torch.nn.functional as F
 from support import bank_tolerance, check_numeric_keys
 
+from concepts.exercises._harness import run_checks
+from concepts.exercises.kv_cache import CHECKS
 from concepts.grouped_query_attention import gqa_param_count
 from concepts.kv_cache import (
     KVCache,
@@ -25,6 +27,7 @@ from concepts.kv_cache import (
     TinyDecoder,
     causal_attention,
     causal_attention_torch,
+    decode_step,
     generate_cached,
     generate_full,
     kv_cache_bytes,
@@ -511,3 +514,25 @@ def test_bank_numeric_answers_are_right():
     }
     assert llama2_7b_param_count() == 6_738_415_616  # the published exact count
     check_numeric_keys("kv_cache", computed, bank_tolerance)
+
+
+# ------------------------------------------------------------------ exercises: the learner's checks on our code
+
+
+@pytest.mark.parametrize(
+    ("exercise", "impl"),
+    [("kv_cache.bytes-per-token", kv_cache_bytes_per_token), ("kv_cache.decode-step", decode_step)],
+)
+def test_exercise_checks_pass_on_our_code(exercise, impl):
+    results = run_checks(CHECKS[exercise], impl)
+    assert [(r.name, r.message) for r in results if not r.passed] == []
+
+
+def test_decode_step_rejects_bad_shapes():
+    q, k = np.zeros((1, 2, 1, 4)), np.zeros((1, 1, 1, 4))
+    with pytest.raises(ValueError, match=r"k_new must have shape \(1, 2, 'T_new', 4\) to extend the cache"):
+        decode_step(q, k, k, np.zeros((1, 2, 3, 4)), np.zeros((1, 2, 3, 4)))
+    with pytest.raises(ValueError, match=r"q must be \(B, h, T_new, d\) and k_new, v_new"):
+        decode_step(np.zeros((1, 2, 2, 4)), k, k, np.zeros((1, 1, 3, 4)), np.zeros((1, 1, 3, 4)))
+    with pytest.raises(TypeError, match=r"k_cache must be a NumPy array or array-like; got a torch\.Tensor"):
+        decode_step(q, k, k, torch.zeros(1, 1, 3, 4), np.zeros((1, 1, 3, 4)))
