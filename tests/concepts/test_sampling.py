@@ -548,6 +548,10 @@ def computed_answers() -> dict[str, float]:
         ),
         "sampling.temperature-two": float(filtered_distribution([2.0, 0.0], temperature=2.0)[0]),
         "sampling.gumbel-win": float(filtered_distribution(np.log([3.0, 1.0]))[0]),
+        "sampling.freq-presence-value": float(
+            apply_frequency_presence_penalty([2.0], [0, 0, 0], frequency_penalty=0.5, presence_penalty=0.25)[0]
+        ),
+        "sampling.top-p-renorm": float(filtered_distribution(np.log([0.5, 0.3, 0.15, 0.05]), top_p=0.75)[0]),
     }
 
 
