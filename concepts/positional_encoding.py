@@ -199,7 +199,7 @@ def ntk_aware_base(base: float, factor: float, head_dim: int) -> float:
 
 
 def yarn_attention_factor(factor: float) -> float:
-    """YaRN's temperature: cos and sin (so every score) are scaled by ``0.1 ln(factor) + 1``.
+    """YaRN's factor ``0.1 ln(factor) + 1`` on cos and sin, so on q and k: scores get its square.
 
     >>> round(yarn_attention_factor(8.0), 4)
     1.2079
@@ -229,7 +229,7 @@ def rope_scaled_frequencies(
     ``L = max(seq_len, L0)``, so nothing changes inside the trained length ``L0``.
     ``"yarn"``: per pair, interpolate (``/factor``) the pairs that turn fewer than
     ``beta_slow`` times over ``L0``, keep the ones that turn more than ``beta_fast`` times,
-    ramp linearly between (scores are also scaled by :func:`yarn_attention_factor`).
+    ramp linearly between (q and k are also scaled by :func:`yarn_attention_factor`).
     ``"llama3"``: divide by ``factor`` the pairs whose wavelength exceeds
     ``L0 / low_freq_factor``, keep those shorter than ``L0 / high_freq_factor``, blend
     smoothly between (Llama 3.1: base 500,000, factor 8, L0 = 8192).
