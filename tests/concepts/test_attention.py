@@ -25,6 +25,13 @@ from concepts.attention import (
     scaled_dot_product_attention_torch,
     softmax,
 )
+from concepts.exercises._harness import run_checks
+from concepts.exercises.attention import (
+    CHECKS,
+    check_causality,
+    check_hand_worked_example,
+    check_large_logits,
+)
 from concepts.masking import causal_mask
 
 Attention = Callable[..., tuple[np.ndarray, np.ndarray]]
@@ -148,50 +155,9 @@ def test_fully_masked_rows(impl: str) -> None:
     check_fully_masked_rows(IMPLEMENTATIONS[impl])
 
 
-def check_large_logits(attn_fn: Attention) -> None:
-    """Scores of order 1e4 neither overflow nor produce NaN, and still equal SDPA's result."""
-    rng = np.random.default_rng(2)
-    q, k = 100 * rng.standard_normal((2, 2, 6, 16))  # entries of size 100, scores of size 1e4
-    v = rng.standard_normal((2, 6, 3))
-    scores = q @ k.swapaxes(-1, -2) / 4
-    assert np.abs(scores).max() > 1e4
-    with np.errstate(over="ignore", invalid="ignore"):  # what the max subtraction prevents
-        naive = np.exp(scores) / np.exp(scores).sum(-1, keepdims=True)
-    assert np.isnan(naive).any()
-    with np.errstate(over="raise", invalid="raise"):
-        out, weights = attn_fn(q, k, v)
-    assert np.isfinite(out).all() and np.isfinite(weights).all()
-    want_out, want_weights = sdpa(q, k, v)
-    assert_close(out, want_out)
-    assert_close(weights, want_weights)
-
-
 @pytest.mark.parametrize("impl", IMPLEMENTATIONS)
 def test_large_logits(impl: str) -> None:
     check_large_logits(IMPLEMENTATIONS[impl])
-
-
-def check_hand_worked_example(attn_fn: Attention) -> None:
-    """Two tokens, derived by hand.
-
-    x1 = (1, 1, 0, 0) and x2 = (0, 0, 1, 1) serve as queries and keys, so d_k = 4 and
-    sqrt(d_k) = 2. Raw scores: x1.x1 = 2, x1.x2 = 0, x2.x2 = 2, so the scaled scores are
-    [[1, 0], [0, 1]]. softmax([1, 0]) = [e / (1 + e), 1 / (1 + e)] = [0.731059, 0.268941].
-    Values v1 = (1, 2), v2 = (3, 4): output 1 = 0.731059 v1 + 0.268941 v2
-    = v1 + 0.268941 (v2 - v1) = (1.537883, 2.537883); output 2 = v1 + 0.731059 (2, 2)
-    = (2.462117, 3.462117). Under the causal mask token 1 sees only itself: weights [1, 0],
-    output (1, 2); token 2 is unchanged.
-    """
-    x = np.array([[1.0, 1.0, 0.0, 0.0], [0.0, 0.0, 1.0, 1.0]])
-    v = np.array([[1.0, 2.0], [3.0, 4.0]])
-    a, b = math.e / (1 + math.e), 1 / (1 + math.e)
-    out, weights = attn_fn(x, x, v)
-    np.testing.assert_allclose(weights, [[a, b], [b, a]], atol=1e-12)
-    np.testing.assert_allclose(out, [[1 + 2 * b, 2 + 2 * b], [1 + 2 * a, 2 + 2 * a]], atol=1e-12)
-    np.testing.assert_allclose(np.round(out, 4), [[1.5379, 2.5379], [2.4621, 3.4621]], atol=1e-12)
-    out, weights = attn_fn(x, x, v, is_causal=True)
-    np.testing.assert_allclose(weights, [[1, 0], [b, a]], atol=1e-12)
-    np.testing.assert_allclose(out, [[1, 2], [1 + 2 * a, 2 + 2 * a]], atol=1e-12)
 
 
 @pytest.mark.parametrize("impl", IMPLEMENTATIONS)
@@ -199,22 +165,21 @@ def test_hand_worked_example(impl: str) -> None:
     check_hand_worked_example(IMPLEMENTATIONS[impl])
 
 
-def check_causality(attn_fn: Attention) -> None:
-    """Under is_causal, changing token j's key and value never changes the outputs before j."""
-    rng = np.random.default_rng(3)
-    q, k, v = (rng.standard_normal((6, 4)) for _ in range(3))
-    out, _ = attn_fn(q, k, v, is_causal=True)
-    for j in range(6):
-        k2, v2 = k.copy(), v.copy()
-        k2[j], v2[j] = rng.standard_normal(4), rng.standard_normal(4)
-        out2, _ = attn_fn(q, k2, v2, is_causal=True)
-        assert_close(out2[:j], out[:j])
-        assert not np.allclose(out2[j:], out[j:])
-
-
 @pytest.mark.parametrize("impl", IMPLEMENTATIONS)
 def test_causality(impl: str) -> None:
     check_causality(IMPLEMENTATIONS[impl])
+
+
+@pytest.mark.parametrize("impl", IMPLEMENTATIONS)
+def test_the_exercise_checks_pass_on_our_implementations(impl: str) -> None:
+    """The checks that grade a learner's attention.sdpa, run on ours (NumPy and PyTorch)."""
+    failed = [(r.name, r.message) for r in run_checks(CHECKS["attention.sdpa"], IMPLEMENTATIONS[impl]) if not r.passed]
+    assert not failed, failed
+
+
+def test_the_softmax_exercise_checks_pass_on_ours() -> None:
+    failed = [(r.name, r.message) for r in run_checks(CHECKS["attention.softmax"], softmax) if not r.passed]
+    assert not failed, failed
 
 
 def test_torch_mirror_keeps_dtype() -> None:
