@@ -2,9 +2,10 @@
 
 Follows Pearson (1901) and Hotelling (1933) as presented in Jolliffe, *Principal Component
 Analysis* (2nd ed., 2002), with scikit-learn's conventions: the covariance divides by
-``n - 1`` and each component's sign is fixed the way ``svd_flip`` fixes it. Leaves out
-kernel, probabilistic, incremental, sparse and randomized PCA, and automatic choices of
-``k`` such as Minka's MLE.
+``n - 1`` and each component's sign is fixed the way ``svd_flip`` fixes it. Kernel PCA
+follows Schölkopf, Smola and Müller (1998) for the training points only. Leaves out
+probabilistic, incremental, sparse and randomized PCA, projecting new points with kernel
+PCA, and automatic choices of ``k`` such as Minka's MLE.
 """
 
 from __future__ import annotations
@@ -14,11 +15,16 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
+from concepts._checks import as_array
+
 __all__ = [
     "PCAResult",
     "choose_n_components",
+    "covariance_matrix",
     "flip_signs",
     "inverse_transform",
+    "kernel_pca",
+    "pca_components",
     "pca_eig",
     "pca_svd",
     "reconstruction_error",
@@ -57,7 +63,7 @@ class PCAResult:
 
 
 def _as_data(X: ArrayLike) -> np.ndarray:
-    X = np.asarray(X, dtype=np.float64)
+    X = as_array(X, "X")
     if X.ndim != 2 or X.shape[0] < 2 or X.shape[1] < 1:
         raise ValueError(f"X must have shape (n_samples >= 2, n_features >= 1); got {X.shape}")
     if not np.isfinite(X).all():
@@ -80,7 +86,7 @@ def _n_components(n_components: int | None, n: int, d: int) -> int:
 
 
 def _rows(X: ArrayLike, width: int, name: str) -> np.ndarray:
-    X = np.asarray(X, dtype=np.float64)
+    X = as_array(X, name)
     if X.ndim != 2 or X.shape[1] != width:
         raise ValueError(f"{name} must have shape (n_rows, {width}); got {X.shape}")
     return X
@@ -102,7 +108,7 @@ def flip_signs(components: ArrayLike) -> np.ndarray:
     >>> flip_signs([[0.6, -0.8], [0.8, 0.6]]).tolist()
     [[-0.6, 0.8], [0.8, 0.6]]
     """
-    V = np.array(components, dtype=np.float64)
+    V = as_array(components, "components").copy()
     if V.ndim != 2:
         raise ValueError(f"components must have shape (k, n_features); got {V.shape}")
     biggest = np.argmax(np.abs(V), axis=1)  # (k,)
@@ -182,6 +188,87 @@ def pca_svd(X: ArrayLike, *, n_components: int | None = None) -> PCAResult:
     _, s, Vt = np.linalg.svd(Xc, full_matrices=False)  # Xc = U diag(s) Vt; s (min(n, d),), Vt (min(n, d), d)
     lam = s**2 / (n - 1)  # lambda_j = s_j² / (n - 1)
     return _result(mean, Vt, lam, k, n)
+
+
+def covariance_matrix(X: ArrayLike) -> np.ndarray:
+    """The sample covariance of the columns: centre each feature, then ``Xcᵀ Xc / (n - 1)``.
+
+    :param X: data, shape ``(n_samples >= 2, n_features)``.
+    :returns: the covariance, shape ``(n_features, n_features)``, symmetric; as ``np.cov(X, rowvar=False)``.
+    :raises ValueError: on a wrong shape or non-finite data.
+
+    >>> from concepts.pca import covariance_matrix
+    >>> covariance_matrix([[-2.0, 0.0], [2.0, 3.0], [3.0, 0.0]]).tolist()  # centred rows (-3, -1), (1, 2), (2, -1)
+    [[7.0, 1.5], [1.5, 3.0]]
+    """
+    X = as_array(X, "X")
+    if X.ndim != 2 or X.shape[0] < 2 or not np.isfinite(X).all():
+        raise ValueError(f"X must be finite with shape (n_samples >= 2, n_features); got shape {X.shape}")
+    Xc = X - X.mean(axis=0)  # centre every feature, (n, d)
+    return Xc.T @ Xc / (X.shape[0] - 1)  # C = Xcᵀ Xc / (n - 1), (d, d)
+
+
+def pca_components(X: ArrayLike, n_components: int) -> tuple[np.ndarray, np.ndarray]:
+    """The two arrays an interview asks for: the top ``k`` axes and their explained variance ratios, by SVD.
+
+    The same computation as :func:`pca_svd`, returned as ``(components, explained_variance_ratio)``.
+
+    :param X: data, shape ``(n_samples, n_features)``, at least two distinct rows.
+    :param n_components: ``k``, between 1 and ``min(n_samples, n_features)``.
+    :returns: ``components`` of shape ``(k, n_features)`` (unit rows, largest variance first,
+        signs as scikit-learn's) and ``explained_variance_ratio`` of shape ``(k,)``.
+    :raises ValueError: as :func:`pca_svd`.
+
+    >>> import numpy as np
+    >>> from concepts.pca import pca_components
+    >>> V, ratio = pca_components([[-2.0, 0.0], [2.0, 3.0], [3.0, 0.0]], 1)
+    >>> np.round(V, 4).tolist(), np.round(ratio, 4).tolist()
+    ([[0.9487, 0.3162]], [0.75])
+    """
+    fit = pca_svd(X, n_components=n_components)
+    return fit.components, fit.explained_variance_ratio
+
+
+def kernel_pca(X: ArrayLike, n_components: int, *, kernel: str = "rbf", gamma: float | None = None) -> np.ndarray:
+    """Kernel PCA scores of the training rows: PCA in the feature space of a kernel, never built explicitly.
+
+    ``K_ij = k(x_i, x_j)`` with ``k = exp(-gamma ‖x - y‖²)`` (``"rbf"``, ``gamma = 1 / n_features``
+    by default, as scikit-learn) or ``xᵀy`` (``"linear"``, which gives ordinary PCA's scores).
+    ``K`` is centred in feature space, ``K̃ = K - 1K - K1 + 1K1`` with ``1 = ones / n``; its
+    eigenvectors ``a_j`` (unit norm) and eigenvalues ``μ_j`` give the scores ``√μ_j a_j``.
+    Costs ``O(n² d + n³)``: it scales with the number of rows, not features.
+
+    :param X: data, shape ``(n_samples, n_features)``.
+    :param n_components: ``k``, between 1 and ``n_samples``.
+    :returns: scores, shape ``(n_samples, k)``; each column's largest entry is positive.
+    :raises ValueError: on a wrong shape, an unknown kernel, a non-positive ``gamma`` or a bad ``k``.
+
+    >>> import numpy as np
+    >>> from concepts.pca import kernel_pca, pca_svd, transform
+    >>> X = np.random.default_rng(0).standard_normal((6, 3))
+    >>> Z = kernel_pca(X, 2, kernel="linear")
+    >>> bool(np.allclose(np.abs(Z), np.abs(transform(pca_svd(X, n_components=2), X))))  # linear kernel: plain PCA
+    True
+    """
+    X = _as_data(X)
+    n = X.shape[0]
+    k = _n_components(n_components, n, n)
+    if kernel not in ("rbf", "linear"):
+        raise ValueError(f"kernel must be 'rbf' or 'linear'; got {kernel!r}")
+    gamma = 1.0 / X.shape[1] if gamma is None else gamma
+    if not gamma > 0:
+        raise ValueError(f"gamma must be positive; got {gamma!r}")
+    if kernel == "linear":
+        K = X @ X.T  # (n, n)
+    else:
+        sq = (X**2).sum(1)
+        K = np.exp(-gamma * np.maximum(sq[:, None] + sq[None, :] - 2 * X @ X.T, 0.0))  # exp(-gamma ‖xi - xj‖²)
+    one = np.full((n, n), 1.0 / n)
+    Kc = K - one @ K - K @ one + one @ K @ one  # centre the implicit features: K̃ = (I - 1) K (I - 1)
+    mu, A = np.linalg.eigh(Kc)  # ascending, (n,), (n, n)
+    mu, A = np.clip(mu[::-1][:k], 0.0, None), A[:, ::-1][:, :k]  # largest first
+    Z = A * np.sqrt(mu)  # score of row i on axis j: √μ_j a_ij
+    return flip_signs(Z.T).T
 
 
 def _scale(pca: PCAResult) -> np.ndarray:
@@ -274,7 +361,7 @@ def choose_n_components(explained_variance_ratio: ArrayLike, target: float) -> i
     >>> choose_n_components([0.5, 0.3, 0.15, 0.05], 0.9)  # 0.5, 0.8, 0.95 > 0.9
     3
     """
-    ratio = np.asarray(explained_variance_ratio, dtype=np.float64)
+    ratio = as_array(explained_variance_ratio, "explained_variance_ratio")
     if ratio.ndim != 1 or ratio.size == 0 or (ratio < 0).any():
         raise ValueError(f"explained_variance_ratio must be a non-empty 1-D array >= 0; got shape {ratio.shape}")
     if not 0.0 < target < 1.0:
@@ -302,7 +389,7 @@ def standardize(X: ArrayLike, *, ddof: int = 0) -> np.ndarray:
     >>> standardize([[1.0, 10.0], [3.0, 30.0]]).tolist()
     [[-1.0, -1.0], [1.0, 1.0]]
     """
-    X = np.asarray(X, dtype=np.float64)
+    X = as_array(X, "X")
     if X.ndim != 2 or X.shape[0] < 2:
         raise ValueError(f"X must have shape (n_samples >= 2, n_features); got {X.shape}")
     if ddof not in (0, 1):

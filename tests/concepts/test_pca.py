@@ -12,15 +12,19 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from sklearn.decomposition import PCA, TruncatedSVD
+from sklearn.decomposition import PCA, KernelPCA, TruncatedSVD
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.extmath import svd_flip
+from support import bank_tolerance, check_numeric_keys
 
 from concepts.pca import (
     PCAResult,
     choose_n_components,
+    covariance_matrix,
     flip_signs,
     inverse_transform,
+    kernel_pca,
+    pca_components,
     pca_eig,
     pca_svd,
     reconstruction_error,
@@ -491,3 +495,141 @@ def test_bad_arguments_elsewhere_raise() -> None:
         standardize([1.0, 2.0, 3.0])
     with pytest.raises(ValueError, match=r"ddof must be 0 or 1; got 2"):
         standardize(np.ones((3, 2)), ddof=2)
+
+
+# -- covariance, the interview's two arrays, whitening and kernel PCA (issue 7) -----------------
+
+
+@pytest.mark.parametrize(("n", "d"), [(2, 1), (7, 3), (4, 9)])
+def test_covariance_matrix_matches_np_cov(n: int, d: int) -> None:
+    X = correlated(n, d, seed=30)
+    np.testing.assert_allclose(covariance_matrix(X), np.cov(X, rowvar=False).reshape(d, d), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize(("n", "d", "k"), [(20, 5, 2), (6, 10, 4), (8, 8, 8)])
+def test_pca_components_match_eigh_of_the_covariance(n: int, d: int, k: int) -> None:
+    X = correlated(n, d, seed=31)
+    V, ratio = pca_components(X, k)
+    lam, vecs = np.linalg.eigh(np.cov(X, rowvar=False))
+    lam, vecs = lam[::-1], vecs[:, ::-1]
+    np.testing.assert_allclose(np.abs(V), np.abs(vecs[:, :k].T), atol=1e-8)
+    np.testing.assert_allclose(ratio, lam[:k] / lam.sum(), rtol=1e-10, atol=1e-12)
+    sk = PCA(n_components=k, svd_solver="full").fit(X)
+    np.testing.assert_allclose(V, sk.components_, atol=1e-10)
+
+
+@pytest.mark.parametrize("gamma", [None, 0.3])
+@pytest.mark.parametrize("k", [1, 3])
+def test_kernel_pca_matches_sklearn_up_to_sign(gamma: float | None, k: int) -> None:
+    X = correlated(15, 4, seed=32)
+    ours = kernel_pca(X, k, gamma=gamma)
+    theirs = KernelPCA(n_components=k, kernel="rbf", gamma=gamma).fit_transform(X)
+    np.testing.assert_allclose(np.abs(ours), np.abs(theirs), atol=1e-8)
+    signs = np.sign((ours * theirs).sum(0))
+    np.testing.assert_allclose(ours, theirs * signs, atol=1e-8)
+
+
+def test_linear_kernel_pca_is_pca() -> None:
+    """Page and bank: K~ = Xc Xc^T = U S^2 U^T, scores sqrt(mu) a = U S = Xc V, and mu = (n - 1) lambda."""
+    X = correlated(12, 5, seed=33)
+    fit = pca_svd(X, n_components=3)
+    ours = kernel_pca(X, 3, kernel="linear")
+    np.testing.assert_allclose(np.abs(ours), np.abs(transform(fit, X)), atol=1e-9)
+    np.testing.assert_allclose((ours**2).sum(0), 11 * fit.explained_variance, rtol=1e-9)
+
+
+def test_kernel_pca_separates_concentric_circles_where_pca_cannot() -> None:
+    """The classic picture: two rings; one RBF kernel component splits them, no linear one does."""
+    angle = np.linspace(0, 2 * np.pi, 40, endpoint=False)
+    X = np.vstack([np.c_[np.cos(angle), np.sin(angle)], 3 * np.c_[np.cos(angle), np.sin(angle)]])
+    inner = np.arange(80) < 40
+    z = kernel_pca(X, 1, gamma=0.5)[:, 0]
+    assert z[inner].min() > z[~inner].max() or z[inner].max() < z[~inner].min()
+    for j in range(2):
+        zl = transform(pca_svd(X), X)[:, j]
+        assert not (zl[inner].min() > zl[~inner].max() or zl[inner].max() < zl[~inner].min())
+
+
+def test_kernel_matrix_memory_from_the_bank() -> None:
+    assert 50_000**2 * np.dtype(np.float64).itemsize / 1e9 == 20.0
+
+
+def _whitening_matrices(X: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    fit = pca_svd(X)
+    V, lam = fit.components.T, fit.explained_variance  # (d, d), (d,)
+    return X - fit.mean, np.diag(lam**-0.5) @ V.T, V @ np.diag(lam**-0.5) @ V.T
+
+
+def test_pca_and_zca_whitening_give_identity_covariance_and_zca_stays_closest() -> None:
+    """Page and bank: both W_PCA and W_ZCA whiten; ZCA = C^(-1/2) is the whitening closest to the input;
+    transform(whiten=True) is PCA whitening; a rotation of white data is white."""
+    X = correlated(200, 4, seed=34)
+    Xc, W_pca, W_zca = _whitening_matrices(X)
+    for W in (W_pca, W_zca):
+        np.testing.assert_allclose(np.cov(Xc @ W.T, rowvar=False), np.eye(4), atol=1e-10)
+    np.testing.assert_allclose(Xc @ W_pca.T, transform(pca_svd(X), X, whiten=True), atol=1e-10)
+    lam, vecs = np.linalg.eigh(np.cov(X, rowvar=False))
+    np.testing.assert_allclose(W_zca, vecs @ np.diag(lam**-0.5) @ vecs.T, atol=1e-10)  # C^(-1/2)
+    zca_err, pca_err = (np.sum((Xc - Xc @ W.T) ** 2) for W in (W_zca, W_pca))
+    assert zca_err < pca_err
+    R = np.linalg.qr(np.random.default_rng(35).standard_normal((4, 4)))[0]
+    np.testing.assert_allclose(np.cov(Xc @ W_pca.T @ R.T, rowvar=False), np.eye(4), atol=1e-10)
+    for _ in range(20):  # and no rotation of the white data comes closer to the input than ZCA
+        R = np.linalg.qr(np.random.default_rng(_).standard_normal((4, 4)))[0]
+        assert np.sum((Xc - Xc @ W_pca.T @ R.T) ** 2) >= zca_err - 1e-9
+
+
+def test_whitening_inflates_small_directions_and_changes_distances() -> None:
+    X = correlated(50, 3, seed=36) * np.array([10.0, 1.0, 0.01])
+    fit = pca_svd(X)
+    gain = 1 / np.sqrt(fit.explained_variance)
+    assert gain[-1] / gain[0] > 100
+    Z, Zw = transform(fit, X), transform(fit, X, whiten=True)
+    d, dw = np.linalg.norm(Z[0] - Z[1:], axis=1), np.linalg.norm(Zw[0] - Zw[1:], axis=1)
+    assert np.argsort(d)[0] != np.argsort(dw)[0] or not np.allclose(d / d[0], dw / dw[0])
+    np.testing.assert_allclose(pca_svd(Zw).explained_variance_ratio, 1 / 3, rtol=1e-9)  # white: every ratio 1/d
+
+
+def test_whitened_score_from_the_bank() -> None:
+    """A score of 6 on an axis of variance 9 whitens to 2: build two points whose first-axis variance is 9."""
+    X = np.array([[-3.0 * np.sqrt(0.5), 0.0], [3.0 * np.sqrt(0.5), 0.0], [0.0, 0.1], [0.0, -0.1]])
+    X = X * np.sqrt(9 / pca_svd(X).explained_variance[0])
+    fit = pca_svd(X)
+    assert fit.explained_variance[0] == pytest.approx(9.0)
+    score = np.array([[6.0, 0.0]]) @ fit.components.T  # a centred row with score 6 on axis 1
+    np.testing.assert_allclose(transform(fit, score + fit.mean, whiten=True)[0, 0], 2.0)
+
+
+def test_torch_tensors_are_refused_with_a_type_error() -> None:
+    torch = pytest.importorskip("torch")
+    with pytest.raises(TypeError, match=r"X must be a NumPy array or array-like; got a torch.Tensor"):
+        pca_svd(torch.zeros(3, 2))
+    with pytest.raises(TypeError, match=r"X must be a NumPy array or array-like; got a torch.Tensor"):
+        kernel_pca(torch.zeros(3, 2), 1)
+
+
+def test_kernel_pca_bad_input_raises() -> None:
+    X = correlated(5, 2, seed=37)
+    with pytest.raises(ValueError, match=r"kernel must be 'rbf' or 'linear'; got 'poly'"):
+        kernel_pca(X, 1, kernel="poly")
+    with pytest.raises(ValueError, match=r"gamma must be positive; got -1.0"):
+        kernel_pca(X, 1, gamma=-1.0)
+    with pytest.raises(ValueError, match=r"n_components must be an integer in \[1, min\(n_samples, n_features\)\]"):
+        kernel_pca(X, 6)
+    with pytest.raises(ValueError, match=r"X must be finite with shape \(n_samples >= 2, n_features\)"):
+        covariance_matrix([[1.0, 2.0]])
+
+
+def test_every_numeric_key_is_computed() -> None:
+    lam = np.array([6.0, 3.0, 1.0])
+    lam5 = np.array([5.0, 2.5, 1.7, 0.5, 0.3])
+    computed = {
+        "pca.evr-two": float(lam[:2].sum() / lam.sum()),
+        "pca.choose-k": choose_n_components(lam5 / lam5.sum(), 0.9),
+        "pca.reconstruction-error": 1.0 + 0.5,  # recomputed from data in test_bank_numeric_keys_follow_from_the_package
+        "pca.hand-eigenvalue": float(pca_eig([[-2.0, 0.0], [2.0, 3.0], [3.0, 0.0]]).explained_variance[0]),
+        "pca.units-variance": float(covariance_matrix([[0.0], [np.sqrt(0.02)]])[0, 0] * 100**2),
+        "pca.kernel-memory": 50_000**2 * 8 / 1e9,
+        "pca.whitened-score": 6.0 / np.sqrt(9.0),
+    }
+    check_numeric_keys("pca", computed, bank_tolerance)
