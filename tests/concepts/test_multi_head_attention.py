@@ -23,6 +23,8 @@ from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from concepts.attention import scaled_dot_product_attention
+from concepts.exercises._harness import run_checks
+from concepts.exercises.multi_head_attention import CHECKS
 from concepts.multi_head_attention import (
     MultiHeadAttention,
     init_mha_weights,
@@ -591,3 +593,25 @@ def test_bank_numeric_answers_are_right() -> None:
         "multi_head_attention.forward-gflops": mha_flops(1, 2048, 2048, 1024) / 1e9,
     }
     check_numeric_keys("multi_head_attention", computed, bank_tolerance)
+
+
+@pytest.mark.parametrize(
+    ("exercise", "impl"),
+    [("multi_head_attention.split-heads", split_heads), ("multi_head_attention.forward", multi_head_attention)],
+)
+def test_exercise_checks_pass_on_our_code(exercise: str, impl) -> None:
+    """The checks that grade a learner's file pass on our implementation."""
+    results = run_checks(CHECKS[exercise], impl)
+    assert [(r.name, r.message) for r in results if not r.passed] == []
+
+
+@pytest.mark.parametrize("impl", ["loop", "module"])
+def test_the_other_implementations_pass_the_layer_checks(impl: str) -> None:
+    """The exercise's checks, run on the loop and the module (the SDPA version returns no weights)."""
+
+    def candidate(x_q, x_kv, w_q, w_k, w_v, w_o, num_heads, *, biases=None, mask=None):
+        w = {"w_q": w_q, "w_k": w_k, "w_v": w_v, "w_o": w_o, "biases": biases}
+        return IMPLS[impl](np.asarray(x_q), np.asarray(x_kv), w, num_heads, mask)
+
+    results = run_checks(CHECKS["multi_head_attention.forward"], candidate)
+    assert [(r.name, r.message) for r in results if not r.passed] == []
