@@ -529,6 +529,9 @@ def computed_answers() -> dict[str, float]:
         "rnn.cell-memory": c,
         "rnn.cost-ratio": layer_costs("recurrent", n=100, d=512)["complexity"]
         / layer_costs("self-attention", n=100, d=512)["complexity"],
+        "rnn.gru-params": sum(w.size for w in weights(torch.nn.GRU(10, 20))),
+        "rnn.bidi-params": numel(torch.nn.LSTM(10, 20, num_layers=2, bidirectional=True)),
+        "rnn.bahdanau-value": float(additive_attention([[0.0]], [[[0.5], [-0.5]]], [[1.0]], [[1.0]], [2.0])[1][0, 0]),
     }
 
 
