@@ -22,6 +22,8 @@ import torch.nn.functional as F
 from support import check_numeric_keys
 
 from concepts.attention import scaled_dot_product_attention
+from concepts.exercises._harness import run_checks
+from concepts.exercises.masking import CHECKS, check_batch_causality, one_layer
 from concepts.masking import (
     IGNORE_INDEX,
     batch_attention_mask,
@@ -87,6 +89,18 @@ def check_padding_mask(padding_fn: Callable[..., np.ndarray]) -> None:
         assert (np.diff(real.astype(int), axis=1) <= 0).all(), "real tokens must be contiguous"
 
 
+@pytest.mark.parametrize("impl", MASK_FNS)
+def test_the_exercise_checks_pass_on_our_implementations(impl: str) -> None:
+    """The checks that grade a learner's masking.batch-mask, run on ours (NumPy and PyTorch)."""
+    failed = [(r.name, r.message) for r in run_checks(CHECKS["masking.batch-mask"], MASK_FNS[impl]) if not r.passed]
+    assert not failed, failed
+
+
+def test_the_causal_mask_exercise_checks_pass_on_ours() -> None:
+    failed = [(r.name, r.message) for r in run_checks(CHECKS["masking.causal-mask"], causal_mask) if not r.passed]
+    assert not failed, failed
+
+
 def test_padding_mask() -> None:
     check_padding_mask(padding_mask)
 
@@ -150,33 +164,9 @@ def test_multihead_attention_convention(impl: str) -> None:
 # ---------------------------------------------------------------- invariance: the future and the padding
 
 
-def one_layer(x: np.ndarray, mask: np.ndarray, seed: int = 0) -> np.ndarray:
-    """A random single-layer, two-head self-attention model in float64: (B, T, d) -> (B, T, d)."""
-    rng = np.random.default_rng(seed)
-    batch, seq, d = x.shape
-    w_q, w_k, w_v, w_o = rng.standard_normal((4, d, d)) / math.sqrt(d)
-    heads = [(x @ w).reshape(batch, seq, 2, d // 2).swapaxes(1, 2) for w in (w_q, w_k, w_v)]  # (B, h, T, d_k)
-    out = sdpa(*heads, mask=mask)
-    return out.swapaxes(1, 2).reshape(batch, seq, d) @ w_o
-
-
-def check_causality(mask_fn: MaskFn) -> None:
-    """Changing token j never changes an output before j, and does change the output at j."""
-    rng = np.random.default_rng(1)
-    x = rng.standard_normal((2, 7, 8))
-    mask = mask_fn(np.ones((2, 7), dtype=bool), is_causal=True)
-    out = one_layer(x, mask)
-    for j in range(7):
-        x2 = x.copy()
-        x2[:, j] = 100 * rng.standard_normal((2, 8))
-        out2 = one_layer(x2, mask)
-        np.testing.assert_array_equal(out2[:, :j], out[:, :j])
-        assert not np.allclose(out2[:, j], out[:, j])
-
-
 @pytest.mark.parametrize("impl", MASK_FNS)
 def test_changing_a_future_token_never_changes_an_earlier_output(impl: str) -> None:
-    check_causality(MASK_FNS[impl])
+    check_batch_causality(MASK_FNS[impl])
 
 
 def check_padding_invisible(mask_fn: MaskFn) -> None:
