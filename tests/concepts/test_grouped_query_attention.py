@@ -22,6 +22,8 @@ import torch.nn.functional as F
 from support import check_numeric_keys
 
 from concepts.attention import scaled_dot_product_attention
+from concepts.exercises._harness import run_checks
+from concepts.exercises.grouped_query_attention import CHECKS as EXERCISE_CHECKS
 from concepts.grouped_query_attention import (
     gqa_param_count,
     gqa_self_attention,
@@ -634,3 +636,17 @@ def test_module_imports_without_torch() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.splitlines() == ["192 [0, 0, 1, 1]"]
+
+
+@pytest.mark.parametrize(
+    ("exercise", "impl"),
+    [
+        ("grouped_query_attention.repeat-kv", repeat_kv),
+        ("grouped_query_attention.gqa", grouped_query_attention),
+        ("grouped_query_attention.gqa", as_numpy(grouped_query_attention_torch)),
+    ],
+)
+def test_exercise_checks_pass_on_our_code(exercise: str, impl) -> None:
+    """The checks that grade a learner's file pass on our NumPy code and on the PyTorch mirror."""
+    results = run_checks(EXERCISE_CHECKS[exercise], impl)
+    assert [(r.name, r.message) for r in results if not r.passed] == []

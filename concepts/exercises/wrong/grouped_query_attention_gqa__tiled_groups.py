@@ -1,0 +1,31 @@
+"""Assigns query head i to KV head i % g (tiling) instead of i // (h / g) (consecutive groups)."""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+EXPECTED_FAILURE = "check_against_sdpa"
+
+
+def grouped_query_attention(
+    q: ArrayLike,
+    k: ArrayLike,
+    v: ArrayLike,
+    *,
+    mask: ArrayLike | None = None,
+    is_causal: bool = False,
+    scale: float | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    q, k, v = (np.asarray(a, dtype=float) for a in (q, k, v))
+    h, g = q.shape[1], k.shape[1]
+    k, v = np.tile(k, (1, h // g, 1, 1)), np.tile(v, (1, h // g, 1, 1))  # the mistake
+    scores = q @ k.swapaxes(-1, -2) * (1 / np.sqrt(q.shape[-1]) if scale is None else scale)
+    seq_q, seq_k = scores.shape[-2:]
+    allowed = np.ones(scores.shape, dtype=bool) if mask is None else np.broadcast_to(mask, scores.shape)
+    if is_causal:
+        allowed = allowed & np.tril(np.ones((seq_q, seq_k), dtype=bool))
+    scores = np.where(allowed, scores, -np.inf)
+    w = np.exp(scores - scores.max(-1, keepdims=True))
+    w /= w.sum(-1, keepdims=True)
+    return w @ v, w
