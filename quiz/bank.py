@@ -54,16 +54,17 @@ def available() -> list[str]:
 
 
 def bank_path(name: str) -> Path:
-    """Resolve a slug or a path to a ``.json`` bank; unknown names suggest near ones."""
+    """Resolve a slug (in any case) or a path to a ``.json`` bank; unknown names suggest near ones."""
     if name.endswith(".json") or "/" in name or "\\" in name:
         path = Path(name)
         if not path.is_file():
             raise BankError(f"{name}: no such file")
         return path
-    path = BANK_DIR / f"{name}.json"
-    if path.is_file():
+    slug = name.strip().lower().replace("-", "_")  # Attention, KV-cache and kv_cache name one bank
+    path = BANK_DIR / f"{slug}.json"
+    if slug in available():
         return path
-    near = difflib.get_close_matches(name, available(), n=3, cutoff=0.6)
+    near = difflib.get_close_matches(slug, available(), n=3, cutoff=0.6)
     hint = f"; did you mean {' or '.join(near)}?" if near else ""
     raise BankError(f"unknown quiz {name!r}{hint} (python -m quiz lists them)")
 

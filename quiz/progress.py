@@ -18,7 +18,7 @@ import os
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,9 @@ __all__ = [
     "card_id",
     "default_db_path",
     "rating_for",
+    "recall_now",
+    "retrievability",
+    "stats_table",
 ]
 
 APP_NAME = "interview-concepts"
@@ -291,3 +294,71 @@ class Store:
         cur = self.db.execute("SELECT * FROM answers ORDER BY id")
         names = [d[0] for d in cur.description]
         return [dict(zip(names, row, strict=True)) for row in cur]
+
+
+# ---- stats: what the learner sees of their progress ------------------------------------
+
+#: FSRS models long-term memory; within a day of a review an item is in short-term memory
+#: (the learning steps handle it), so no recall figure is given for it until then.
+RECALL_AFTER = timedelta(days=1)
+
+
+def retrievability(scheduler: fsrs.Scheduler, card: fsrs.Card, now: datetime) -> float | None:
+    """FSRS's probability of recalling ``card`` at ``now``, counting elapsed time in fractional days.
+
+    ``fsrs.Scheduler.get_card_retrievability`` counts whole days, so every item reviewed
+    less than a day ago reads 1.0 whatever happened to it. None for a card never reviewed.
+    """
+    if card.last_review is None or card.stability is None:
+        return None
+    decay = -scheduler.parameters[20]
+    factor = 0.9 ** (1 / decay) - 1
+    elapsed = max(0.0, (now - card.last_review).total_seconds() / 86400)
+    return float((1 + factor * elapsed / card.stability) ** decay)
+
+
+def recall_now(scheduler: fsrs.Scheduler, cards: list[fsrs.Card], now: datetime) -> float | None:
+    """Mean retrievability at ``now`` of the cards last reviewed at least a day ago (None if none)."""
+    values = [
+        r
+        for c in cards
+        if c.last_review is not None
+        and now - c.last_review >= RECALL_AFTER
+        and (r := retrievability(scheduler, c, now)) is not None
+    ]
+    return sum(values) / len(values) if values else None
+
+
+def stats_table(store: Store, sizes: dict[str, int], order: list[str], now: datetime) -> dict[str, Any]:
+    """Per concept (in ``order``, then any others) and in total: seen, answers, accuracy, due, recall, leeches."""
+    per: dict[str, dict[str, Any]] = {}
+    for s in store.item_stats():
+        row = per.setdefault(s.concept, {"seen": 0, "answers": 0, "failures": 0, "due": 0, "cards": [], "leeches": []})
+        row["seen"] += 1
+        row["answers"] += s.answers
+        row["failures"] += s.failures
+        row["due"] += s.card.due <= now
+        row["cards"].append(s.card)
+        if s.failures >= LEECH_FAILURES:
+            row["leeches"].append(s.item_id)
+
+    def summary(name: str, items: int, rows: list[dict[str, Any]]) -> dict[str, Any]:
+        answers = sum(r["answers"] for r in rows)
+        cards = [c for r in rows for c in r["cards"]]
+        recall = recall_now(store.scheduler, cards, now)
+        return {
+            "concept": name,
+            "items": items,
+            "seen": sum(r["seen"] for r in rows),
+            "answers": answers,
+            "accuracy": round(sum(r["answers"] - r["failures"] for r in rows) / answers, 4) if answers else None,
+            "due": sum(r["due"] for r in rows),
+            "retrievability": None if recall is None else round(recall, 4),
+            "recall_items": sum(c.last_review is not None and now - c.last_review >= RECALL_AFTER for c in cards),
+            "leeches": [x for r in rows for x in r["leeches"]],
+        }
+
+    ordered = [slug for slug in order if slug in per] + sorted(set(per) - set(order))
+    rows = [summary(slug, sizes.get(slug, 0), [per[slug]]) for slug in ordered]
+    total = summary("total", sum(sizes.values()), list(per.values()))
+    return {"now": now.isoformat(), "concepts": rows, "total": total}
