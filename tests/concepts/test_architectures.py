@@ -23,6 +23,8 @@ from concepts.architectures import (
     sees_the_future,
 )
 from concepts.attention import scaled_dot_product_attention
+from concepts.exercises._harness import run_checks
+from concepts.exercises.architectures import CHECKS
 from concepts.masking import causal_mask, mlm_mask, padding_mask, prefix_lm_mask
 from concepts.transformer import decoder_layer_param_count, encoder_layer_param_count
 
@@ -149,3 +151,14 @@ def test_encoder_decoder_masks_by_hand() -> None:
     assert enc[1, 0].astype(int).tolist() == [[1, 0, 0]] * 3
     assert dec[0, 0].astype(int).tolist() == [[1, 0], [1, 1]] and dec[1, 0].astype(int).tolist() == [[1, 0], [1, 0]]
     assert cross[0, 0].all() and cross[1, 0].astype(int).tolist() == [[1, 0, 0], [1, 0, 0]]
+
+
+@pytest.mark.parametrize(
+    "exercise, impl",
+    [("architectures.prefix-mask", prefix_lm_mask), ("architectures.encdec-builder", encoder_decoder_masks)],
+)
+def test_the_exercise_checks_pass_on_our_implementations(exercise: str, impl) -> None:
+    """The checks that grade a learner (hand-written masks, padded source tokens and later target
+    tokens that must not move real outputs) run on ours."""
+    failed = [(r.name, r.message) for r in run_checks(CHECKS[exercise], impl) if not r.passed]
+    assert not failed, failed

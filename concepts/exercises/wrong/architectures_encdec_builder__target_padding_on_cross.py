@@ -1,0 +1,14 @@
+"""Masks cross-attention's keys with the *target* padding: real source tokens hidden, source padding read."""
+
+import numpy as np
+
+EXPECTED_FAILURE = "check_encdec_cross_hides_source_padding"
+
+
+def encoder_decoder_masks(src_mask, tgt_mask):
+    src, tgt = np.asarray(src_mask), np.asarray(tgt_mask)
+    s, t = src.shape[1], tgt.shape[1]
+    enc = np.ones((s, s), dtype=bool) & src[:, None, None, :]
+    dec = np.tril(np.ones((t, t), dtype=bool)) & tgt[:, None, None, :]
+    cross = np.ones((t, s), dtype=bool) & tgt[:, None, None, :]  # the mistake: keys are source positions
+    return enc, dec, cross
