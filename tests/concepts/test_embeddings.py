@@ -697,6 +697,10 @@ def computed_answers() -> dict[str, float]:
         "embeddings.sgns-zero-loss": float(sgns_loss_and_grads(zero, zero, np.zeros((4, 3)))[0]),
         "embeddings.cosine-value": float(cosine_similarity([1.0, 2.0, 2.0], [2.0, 2.0, 1.0])),
         "embeddings.anisotropy-bound": mean_pairwise_cosine(balanced),
+        "embeddings.infonce-value": info_nce_loss(np.eye(2), np.eye(2), temperature=0.5),
+        "embeddings.infonce-mi": info_nce_loss(np.ones((256, 3)), np.ones((256, 3))) - 2.0,  # log B - L
+        "embeddings.infonce-floor": math.log(1 + 255 * math.exp(-2)),  # no real batch reaches it; see the test below
+        "embeddings.rerank-passes": 1 + 100,  # one bi-encoder pass for the query, one cross-encoder pass per pair
     }
 
 
@@ -733,3 +737,32 @@ def test_unit_vectors_distance_and_cosine_agree() -> None:
     a, b = a / np.linalg.norm(a, axis=1, keepdims=True), b / np.linalg.norm(b, axis=1, keepdims=True)
     close(((a - b) ** 2).sum(1), 2 - 2 * cosine_similarity(a, b))
     close(cosine_similarity(a, b), (a * b).sum(1))
+
+
+def test_info_nce_floor_at_unit_temperature() -> None:
+    """The bank's floor log(1 + (B - 1) e^-2) for B = 256 is 3.570, computed directly from the softmax."""
+    logits = np.full((256, 256), -1.0)
+    np.fill_diagonal(logits, 1.0)
+    floor = float(np.mean(np.log(np.exp(logits).sum(1)) - 1.0))
+    close(floor, math.log(1 + 255 * math.exp(-2)))
+    assert round(floor, 3) == 3.570
+
+
+def test_page_code_skips_exactly_the_docstrings() -> None:
+    """Every ``:pyobject:`` + ``:lines: 1-a,b-`` on the page leaves out exactly the docstring."""
+    import ast
+    import re
+
+    root = BANK.parents[2]
+    page = (root / "docs" / "concepts" / "embeddings.md").read_text(encoding="utf-8")
+    found = 0
+    for path, name, a, b in re.findall(
+        r"```\{literalinclude\} (\S+)\n(?:.*\n)*?:pyobject: (\S+)\n:lines: 1-(\d+),(\d+)-\n", page
+    ):
+        tree = ast.parse((root / "docs" / "concepts" / path).resolve().read_text(encoding="utf-8"))
+        func = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == name)
+        doc = func.body[0]
+        assert isinstance(doc, ast.Expr) and isinstance(doc.value, ast.Constant), name
+        assert (int(a), int(b)) == (doc.lineno - func.lineno, doc.end_lineno - func.lineno + 2), name
+        found += 1
+    assert found >= 10
