@@ -29,6 +29,7 @@ __all__ = [
     "check_rules",
     "load_bank",
     "page_ids",
+    "read_json",
     "validate_files",
 ]
 
@@ -78,24 +79,109 @@ def _validator() -> Any:
     return jsonschema.Draft202012Validator(schema)
 
 
+#: A shipped bank is about 50 KB; anything this large is not a bank, and reading it whole
+#: (and validating it) would take the learner's memory and minutes.
+MAX_BYTES = 2 * 1024 * 1024
+#: A bank is an object of arrays of objects (of arrays of objects): five levels. Deeper
+#: nesting is refused before the schema sees it, which would recurse once per level.
+MAX_DEPTH = 20
+MAX_DIGITS = 300  # more digits than a float can hold (1.8e308) is not a number a bank needs
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_BOMS = {b"\xff\xfe\x00\x00": "UTF-32", b"\x00\x00\xfe\xff": "UTF-32", b"\xff\xfe": "UTF-16", b"\xfe\xff": "UTF-16"}
+
+
 def _read_text(path: Path) -> str:
+    """The file's text, refusing what cannot be a bank: not a regular file, too large, not UTF-8."""
+    shown = _display(path)
     try:
-        return path.read_text(encoding="utf-8")
+        if not path.is_file():  # a folder, or a FIFO that would block the read forever
+            kind = "a folder" if path.is_dir() else "not a regular file" if path.exists() else "no such file"
+            raise BankError(f"{shown}: cannot read: {kind}")
+        size = path.stat().st_size
+        if size > MAX_BYTES:
+            raise BankError(f"{shown}: {size:,} bytes; a bank is at most {MAX_BYTES:,} bytes")
+        data = path.read_bytes()
     except OSError as exc:
-        raise BankError(f"{_display(path)}: cannot read: {exc.strerror}") from None
-    except UnicodeDecodeError:
-        raise BankError(f"{_display(path)}: not UTF-8 text") from None
+        raise BankError(f"{shown}: cannot read: {exc.strerror}") from None
+    for bom, name in _BOMS.items():
+        if data.startswith(bom):
+            raise BankError(f"{shown}: {name} text; save the bank as UTF-8")
+    head = data[:64]
+    if len(head) >= 4 and (not head[0::2].strip(b"\x00") or not head[1::2].strip(b"\x00")):
+        raise BankError(f"{shown}: looks like UTF-16 or UTF-32 text (NUL bytes); save the bank as UTF-8")
+    try:
+        return data.decode("utf-8-sig")  # a UTF-8 byte-order mark, as some editors write, is harmless
+    except UnicodeDecodeError as exc:
+        raise BankError(f"{shown}: not UTF-8 text (invalid byte at offset {exc.start})") from None
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"the number {text[:40]} is too large for a float")
+    return value
+
+
+def _integer(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_DIGITS:
+        raise ValueError(f"an integer of {len(text.lstrip('-')):,} digits (at most {MAX_DIGITS})")
+    return int(text)
+
+
+def _constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    seen: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in seen:
+            raise ValueError(f"duplicate key {key[:40]!r} in one object")
+        seen[key] = value
+    return seen
+
+
+def _shape_problem(data: Any) -> str | None:
+    """Too deep, or a string that is not Unicode text; checked without recursion."""
+    stack = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return f"nested more than {MAX_DEPTH} levels deep; a bank is an object of arrays of objects"
+        if isinstance(value, dict):
+            stack += [(k, depth) for k in value] + [(v, depth + 1) for v in value.values()]
+        elif isinstance(value, list):
+            stack += [(v, depth + 1) for v in value]
+        elif isinstance(value, str) and _SURROGATE.search(value):
+            return "a string holds a lone surrogate escape (\\ud800-\\udfff), which is not Unicode text"
+    return None
 
 
 def _parse(text: str, path: Path) -> Any:
+    shown = _display(path)
     try:
-        return json.loads(text)
+        data = json.loads(
+            text, parse_float=_finite, parse_int=_integer, parse_constant=_constant, object_pairs_hook=_unique_keys
+        )
     except json.JSONDecodeError as exc:
-        raise BankError(f"{_display(path)}: line {exc.lineno}, column {exc.colno}: invalid JSON: {exc.msg}") from None
+        raise BankError(f"{shown}: line {exc.lineno}, column {exc.colno}: invalid JSON: {exc.msg}") from None
+    except RecursionError:
+        raise BankError(f"{shown}: nested too deeply to read; a bank is at most {MAX_DEPTH} levels deep") from None
+    except ValueError as exc:  # from the hooks above, or Python's own limit on integer digits
+        raise BankError(f"{shown}: invalid JSON: {str(exc).splitlines()[0][:200]}") from None
+    problem = _shape_problem(data)
+    if problem:
+        raise BankError(f"{shown}: {problem}")
+    return data
 
 
 def _read_json(path: Path) -> Any:
     return _parse(_read_text(path), path)
+
+
+def read_json(path: Path) -> Any:
+    """A bank file's JSON, or :class:`BankError` in one line (size, encoding, syntax, depth)."""
+    return _read_json(path)
 
 
 # Importing jsonschema costs more than the rest of start-up together, so a bank that passed
@@ -137,7 +223,8 @@ def _schema_problems(data: Any) -> Iterator[tuple[str, str]]:
         best = jsonschema.exceptions.best_match([error])
         while best.context:
             best = jsonschema.exceptions.best_match(best.context)
-        yield best.json_path, best.message
+        message = best.message if len(best.message) <= 240 else best.message[:200] + " … (shortened)"
+        yield best.json_path, " ".join(message.split())
 
 
 def check_rules(bank: dict[str, Any], stem: str | None = None) -> Iterator[tuple[str, str]]:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import difflib
-import json
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -16,7 +15,7 @@ from pathlib import Path
 from typing import IO, NoReturn
 
 from quiz import commands
-from quiz.bank import BANK_DIR, BankError, available, bank_path, validate_files
+from quiz.bank import BANK_DIR, BankError, available, bank_path, read_json, validate_files
 from quiz.commands import UsageError
 
 __all__ = ["UsageError", "main"]
@@ -147,8 +146,8 @@ def _list(out: IO[str]) -> int:
     counts: dict[str, int | None] = {}
     for slug in available():
         try:
-            counts[slug] = len(json.loads((BANK_DIR / f"{slug}.json").read_text(encoding="utf-8"))["questions"])
-        except (OSError, ValueError, KeyError, TypeError):
+            counts[slug] = len(read_json(BANK_DIR / f"{slug}.json")["questions"])
+        except (BankError, KeyError, TypeError):
             counts[slug] = None
     print("Quizzes (python -m quiz SLUG [SLUG ...]; python -m quiz review for what is due):", file=out)
     for part, name in PARTS.items():
