@@ -16,17 +16,15 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from concepts._checks import as_array, require_positive_int
-from concepts.masking import causal_mask, prefix_lm_mask  # re-exported for the families below
+from concepts.masking import causal_mask, prefix_lm_mask  # the package's single ones, importable from here too
 
 __all__ = [
     "KINDS",
     "allowed_pairs",
     "attention_pattern",
-    "causal_mask",
     "cross_attention_mask",
     "encoder_decoder_masks",
     "full_mask",
-    "prefix_lm_mask",
     "sees_the_future",
 ]
 

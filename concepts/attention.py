@@ -16,12 +16,12 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from concepts._checks import as_array, require_tensor, require_torch
-from concepts.masking import ALIGNS, causal_mask  # re-exported: the one causal mask lives in masking
+from concepts.masking import causal_mask  # the package's one causal mask; still importable from here
 
 if TYPE_CHECKING:
     import torch
 
-__all__ = ["ALIGNS", "causal_mask", "scaled_dot_product_attention", "scaled_dot_product_attention_torch", "softmax"]
+__all__ = ["scaled_dot_product_attention", "scaled_dot_product_attention_torch", "softmax"]
 
 
 def softmax(x: ArrayLike, *, axis: int = -1) -> np.ndarray:
