@@ -457,3 +457,16 @@ def check_page_code_skips_docstrings(slug: str) -> None:
 
 def test_page_code_skips_exactly_the_docstrings() -> None:
     check_page_code_skips_docstrings("normalization")
+
+
+@pytest.mark.parametrize(
+    ("exercise", "impl"),
+    [("normalization.rms-norm", rms_norm), ("normalization.layer-norm-backward", layer_norm_backward)],
+)
+def test_exercise_checks_pass_on_our_implementation(exercise, impl) -> None:
+    """The checks that grade a learner's solution are run on ours (issue 9)."""
+    from concepts.exercises._harness import run_checks
+    from concepts.exercises.normalization import CHECKS
+
+    failed = [(r.name, r.message) for r in run_checks(CHECKS[exercise], impl) if not r.passed]
+    assert not failed, failed

@@ -1,0 +1,19 @@
+"""Uses the unbiased variance (divide by N - 1) in the forward statistics, as torch.var does by default."""
+
+import numpy as np
+
+EXPECTED_FAILURE = "check_backward_against_autograd"
+
+
+def layer_norm_backward(grad_out, x, normalized_shape, weight=None, *, eps=1e-5):
+    x, grad_out = np.asarray(x, dtype=np.float64), np.asarray(grad_out, dtype=np.float64)
+    ns = (normalized_shape,) if np.ndim(normalized_shape) == 0 else tuple(normalized_shape)
+    axes, n = tuple(range(-len(ns), 0)), int(np.prod(ns))
+    lead = tuple(range(x.ndim - len(ns)))
+    mu = x.mean(axis=axes, keepdims=True)
+    var = ((x - mu) ** 2).sum(axis=axes, keepdims=True) / max(n - 1, 1)  # the mistake
+    r = 1.0 / np.sqrt(var + eps)
+    x_hat = (x - mu) * r
+    g = grad_out if weight is None else grad_out * weight
+    dx = r / n * (n * g - g.sum(axis=axes, keepdims=True) - x_hat * (g * x_hat).sum(axis=axes, keepdims=True))
+    return dx, (grad_out * x_hat).sum(axis=lead), grad_out.sum(axis=lead)
