@@ -79,9 +79,12 @@ def _torch_mha(x_q, x_kv, w: dict[str, Any], h: int, key_valid=None) -> tuple[np
         if bias:
             ref.in_proj_bias.copy_(torch.from_numpy(np.concatenate(w["biases"][:3])))
             ref.out_proj.bias.copy_(torch.from_numpy(w["biases"][3]))
-        pad = None if key_valid is None else torch.from_numpy(~key_valid)  # PyTorch: True = padding
+        blocked = None  # PyTorch: True = may NOT attend; a (B * h, T_q, T_k) mask (key_padding_mask imports sympy)
+        if key_valid is not None:
+            shape = (x_q.shape[0], h, x_q.shape[1], x_kv.shape[1])
+            blocked = torch.from_numpy(np.broadcast_to(~key_valid[:, None, None, :], shape).reshape(-1, *shape[2:]))
         q, kv = torch.from_numpy(x_q), torch.from_numpy(x_kv)
-        out, weights = ref(q, kv, kv, key_padding_mask=pad, need_weights=True, average_attn_weights=False)
+        out, weights = ref(q, kv, kv, attn_mask=blocked, need_weights=True, average_attn_weights=False)
     return out.numpy(), weights.numpy()
 
 
