@@ -25,10 +25,17 @@ def _answer(q: dict[str, Any]) -> str:
         right = [o for o in q["options"] if o["correct"]]
         key = "\n".join(f"- {o['text']}: {o['explain']}" for o in right)
     elif q["type"] == "numeric":
-        key = f"{q['answer']:g}" + (f" {q['unit']}" if "unit" in q else "")
+        value = q["answer"]
+        # 2359296, not 2.3593e+06; to the precision the prompt asks for
+        shown = f"{value:,.{q.get('decimals', 0)}f}" if "decimals" in q else f"{value:.12g}"
+        key = shown + (f" {q['unit']}" if "unit" in q else "")
     else:
         key = q["accept"][0]
-    return f"{key}\n\n{q['explanation']}"
+    back = f"{key}\n\n{q['explanation']}"
+    mistakes = q.get("misconceptions") or []
+    if mistakes:
+        back += "\n\nCommon mistakes:\n" + "\n".join(f"- {m['answer']}: {m['explain']}" for m in mistakes)
+    return back
 
 
 def cards(banks: Sequence[dict[str, Any]]) -> Iterator[dict[str, str]]:

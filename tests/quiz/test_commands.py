@@ -165,3 +165,18 @@ def test_review_help_lists_only_options_review_has() -> None:
     assert "--no-save" not in out and "--shuffle" not in out and "from each quiz" not in out
     assert "--new" in out and "--tag" in out
     one_line_error(quiz("review", "--no-save"), "unrecognized arguments: --no-save")
+
+
+def test_export_shows_numbers_as_asked_and_lists_misconceptions(sample, write_bank, tmp_path) -> None:
+    import csv
+
+    sample["questions"][2].update(answer=2359296, decimals=0, rel_tol=0.01)
+    sample["questions"][2]["misconceptions"] = [{"answer": 2621440, "explain": "That counts biases too."}]
+    target = tmp_path / "cards.csv"
+    result = quiz("export", str(write_bank(sample)), "--csv", str(target))
+    assert result.returncode == 0, result.stderr
+    rows = {r["id"]: r for r in csv.DictReader(target.open(encoding="utf-8"))}
+    back = rows["sample.number"]["back"]
+    assert back.startswith("2,359,296\n") and "e+06" not in back
+    assert "Common mistakes:\n- 2621440: That counts biases too." in back
+    assert "Common mistakes:\n- LayerNorm: " in rows["sample.word"]["back"]
