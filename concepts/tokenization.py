@@ -29,6 +29,7 @@ __all__ = [
     "merge_pair",
     "pretokenize",
     "train_bpe",
+    "train_merges",
     "unigram_loss",
     "unigram_segment",
     "wordpiece_encode",
@@ -288,6 +289,13 @@ def train_bpe(
     for part in _split_special(text, special_tokens):
         if part not in special_tokens:
             chunks.update(pretokenize(part, pattern=pattern))
+    merges, vocab = _learn_merges(chunks, num_merges, tie_break)
+    specials = {s: len(vocab) + i for i, s in enumerate(dict.fromkeys(special_tokens))}
+    return BPETokenizer(merges, vocab, specials, pattern)
+
+
+def _learn_merges(chunks: Counter, num_merges: int, tie_break: str) -> tuple[list, dict[int, bytes]]:
+    """The training loop of :func:`train_bpe` on counted chunks (keys in order of first appearance)."""
     words = [list(chunk.encode("utf-8")) for chunk in chunks]  # unique chunks as byte ids
     freqs = list(chunks.values())
     counts, where = _count_pairs(words, freqs)  # the only full count
@@ -320,8 +328,26 @@ def train_bpe(
                 else:
                     del counts[p]
                     where.pop(p, None)
-    specials = {s: len(vocab) + i for i, s in enumerate(dict.fromkeys(special_tokens))}
-    return BPETokenizer(merges, vocab, specials, pattern)
+    return merges, vocab
+
+
+def train_merges(chunks: list[str], num_merges: int) -> list[tuple[bytes, bytes]]:
+    """BPE merges learned from pre-split chunks, as pairs of byte strings (the exercise's interface).
+
+    Pairs never cross chunks; the most frequent pair wins and ties go to the pair that occurs
+    first in the text (``tie_break="first-occurrence"``); fewer merges come back when no
+    pair is left.
+
+    >>> from concepts.tokenization import train_merges
+    >>> train_merges(["aaabdaaabac"], 3)
+    [(b'a', b'a'), (b'aa', b'a'), (b'aaa', b'b')]
+    """
+    if isinstance(chunks, str) or not all(isinstance(c, str) for c in chunks):
+        raise TypeError(f"chunks must be a list of strings; got {type(chunks).__name__}")
+    if isinstance(num_merges, bool) or not isinstance(num_merges, int) or num_merges < 0:
+        raise ValueError(f"num_merges must be an integer >= 0; got {num_merges!r}")
+    merges, vocab = _learn_merges(Counter(chunks), num_merges, "first-occurrence")
+    return [(vocab[a], vocab[b]) for (a, b), _ in merges]
 
 
 def _pop_first_occurrence(heap: list, neg: int, top: tuple[int, int], counts: dict, words: list, where: dict):

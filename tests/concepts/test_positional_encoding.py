@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from support import bank_tolerance, check_numeric_keys
 
 from concepts.positional_encoding import (
     alibi_bias,
@@ -579,3 +580,34 @@ def test_scaling_bad_input():
         rope_scaled_frequencies(8, method="linear", factor=0)
     with pytest.raises(ValueError, match=r"head_dim must be at least 4 for an NTK-aware base; got 2"):
         ntk_aware_base(10000.0, 2.0, 2)
+
+
+# ---------------------------------------------------------------- the bank's numeric keys
+
+
+def test_bank_numeric_answers_are_right():
+    """Every numeric key recomputed from the package, within the tolerance the quiz grants."""
+    theta = rope_frequencies(128)
+    llama = rope_frequencies(128, base=500000.0)
+    llama31 = rope_scaled_frequencies(128, method="llama3", factor=8.0, base=500000.0, original_max_len=8192)
+    computed = {
+        "positional_encoding.sinusoid-value": float(sinusoidal_encoding(3, 4)[2, 3]),
+        "positional_encoding.alibi-slope-8": float(alibi_slopes(8)[2]),
+        "positional_encoding.alibi-slope-12": float(alibi_slopes(12)[8]),
+        "positional_encoding.wavelength-count": int((2 * np.pi / rope_frequencies(64) <= 2048).sum()),
+        "positional_encoding.learned-params": init_position_table(1024, 768, rng=0).size,
+        "positional_encoding.pi-adjacent-angle": float(
+            rope_scaled_frequencies(64, method="linear", factor=32768 / 4096)[0]
+        ),
+        "positional_encoding.ntk-base": ntk_aware_base(10000.0, 4.0, 128),
+        "positional_encoding.ntk-middle-pair": float(
+            theta[32] / rope_scaled_frequencies(128, method="ntk", factor=4.0)[32]
+        ),
+        "positional_encoding.yarn-logit-scale": yarn_attention_factor(8.0) ** 2,
+        "positional_encoding.llama3-wavelength": float(2 * np.pi / llama[-1]) / 1e6,
+        "positional_encoding.llama3-unchanged-pairs": int((llama31 == llama).sum()),
+    }
+    numeric = check_numeric_keys("positional_encoding", computed, bank_tolerance)
+    assert numeric["positional_encoding.sinusoid-value"]["abs_tol"] < abs(
+        1.0 - computed["positional_encoding.sinusoid-value"]
+    )

@@ -17,6 +17,7 @@ from collections import Counter
 
 import numpy as np
 import pytest
+from support import bank_tolerance, check_numeric_keys
 from tokenizers import AddedToken, Tokenizer, models, pre_tokenizers
 
 from concepts import tokenization
@@ -407,8 +408,9 @@ def test_wordpiece_equals_hugging_face():
     check_against_hf_wordpiece(wordpiece_encode)
 
 
-def test_wordpiece_default_word_limit_is_berts():
-    """BERT's tokenizer (and ``tokenizers``' WordPiece) turns words over 100 characters into [UNK]."""
+def test_wordpiece_default_word_limit_is_hugging_faces():
+    """Hugging Face's BERT tokenizer and ``tokenizers``' WordPiece turn words over 100 characters
+    into [UNK] (Google's original BERT code uses 200; the page and bank say which is which)."""
     assert inspect.signature(wordpiece_encode).parameters["max_chars_per_word"].default == 100
     assert models.WordPiece({"[UNK]": 0}, unk_token="[UNK]").max_input_chars_per_word == 100
     assert wordpiece_encode("a" * 100 + " " + "a" * 101, {"a", "##a"}) == ["a"] + ["##a"] * 99 + ["[UNK]"]
@@ -484,3 +486,34 @@ def test_bad_input_raises_value_error():
         wordpiece_encode("a", {"a"}, max_chars_per_word=0)
     with pytest.raises(ValueError, match=r"word must be coverable by the vocabulary's pieces; got 'abz'"):
         unigram_segment("abz", {"a": -1.0, "b": -1.0})
+
+
+# ---------------------------------------------------------------- the bank's numeric keys
+
+
+def test_bank_numeric_answers_are_right():
+    """Every numeric key recomputed from the package (or from the published sizes it names)."""
+    lp = {"h": -3.0, "u": -3.0, "g": -3.0, "hu": -2.5, "ug": -2.0}
+    without_ug = {p: v for p, v in lp.items() if p != "ug"}
+    gpt2 = train_bpe("", 0, special_tokens=[EOT])
+    computed = {
+        "tokenization.tokens-after-three": len(encode(train_bpe("aaabdaaabac", 3), "aaabdaaabac")),
+        "tokenization.gpt2-merges": 50_257 - len(gpt2),  # 256 bytes + 1 special token
+        "tokenization.emoji-bytes": len(encode(train_bpe("", 0), "🙂")),
+        "tokenization.viterbi-score": unigram_segment("hug", lp | {"hug": -5.2})[1],
+        "tokenization.pruning-loss": unigram_loss({"hug": 3}, without_ug) - unigram_loss({"hug": 3}, lp),
+        "tokenization.attention-cost": 1.5**2,
+        "tokenization.extra-tokens": 12_000 / 1.5 - 12_000 / 4,
+        "tokenization.bert-max-chars": 200,  # Google's tokenization.py: max_input_chars_per_word=200
+        "tokenization.embedding-params": 2 * 128_256 * 4096 / 1e6,  # Llama 3 8B, untied
+    }
+    check_numeric_keys("tokenization", computed, bank_tolerance)
+
+
+def test_page_names_both_word_limits():
+    """The page once called 100 "BERT's" limit; Google's BERT uses 200, Hugging Face 100."""
+    from pathlib import Path
+
+    page = (Path(__file__).resolve().parents[2] / "docs" / "concepts" / "tokenization.md").read_text(encoding="utf-8")
+    assert "100 in\n  BERT's tokenizer" not in page and "(100 in" not in page
+    assert page.count("200 in") >= 2 and "Google's original BERT" in page
