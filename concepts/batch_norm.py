@@ -21,7 +21,14 @@ from concepts._checks import as_array, require_tensor, require_torch
 if TYPE_CHECKING:
     import torch
 
-__all__ = ["BatchNorm1d", "batch_norm", "batch_norm_torch", "fold_into_linear", "fold_into_linear_torch"]
+__all__ = [
+    "BatchNorm1d",
+    "batch_norm",
+    "batch_norm_torch",
+    "batch_norm_train",
+    "fold_into_linear",
+    "fold_into_linear_torch",
+]
 
 
 def _check_vectors(C: int, vectors: dict[str, Any]) -> None:
@@ -60,11 +67,11 @@ def _check(x: Any, vectors: dict[str, Any], *, training: bool, momentum: float, 
 
 
 def batch_norm(
-    x: np.ndarray,
-    running_mean: np.ndarray,
-    running_var: np.ndarray,
-    gamma: np.ndarray,
-    beta: np.ndarray,
+    x: ArrayLike,
+    running_mean: ArrayLike,
+    running_var: ArrayLike,
+    gamma: ArrayLike,
+    beta: ArrayLike,
     *,
     training: bool = False,
     momentum: float = 0.1,
@@ -120,6 +127,30 @@ def batch_norm(
     return y, running_mean, running_var
 
 
+def batch_norm_train(
+    x: ArrayLike,
+    running_mean: ArrayLike,
+    running_var: ArrayLike,
+    gamma: ArrayLike,
+    beta: ArrayLike,
+    *,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One training step of batch norm on ``x`` of shape ``(N, C)``: :func:`batch_norm` with ``training=True``.
+
+    The exercise ``batch_norm.train-step`` asks for exactly this: normalise with the batch
+    mean and biased variance, and return the running statistics moved ``momentum`` of the
+    way towards the batch mean and the *unbiased* batch variance.
+
+    >>> from concepts.batch_norm import batch_norm_train
+    >>> y, rm, rv = batch_norm_train([[1.0], [2.0], [3.0]], [0.0], [1.0], [1.0], [0.0])
+    >>> np.round(y, 4).tolist(), np.round(rm, 4).tolist(), np.round(rv, 4).tolist()
+    ([[-1.2247], [0.0], [1.2247]], [0.2], [1.0])
+    """
+    return batch_norm(x, running_mean, running_var, gamma, beta, training=True, momentum=momentum, eps=eps)
+
+
 def batch_norm_torch(
     x: torch.Tensor,
     running_mean: torch.Tensor,
@@ -146,8 +177,6 @@ def batch_norm_torch(
     >>> [round(v, 4) for v in y.flatten().tolist()], round(float(rm), 4), round(float(rv), 4)
     ([-1.2247, 0.0, 1.2247], 0.2, 1.0)
     """
-    torch = require_torch()
-
     vectors = {"running_mean": running_mean, "running_var": running_var, "gamma": gamma, "beta": beta}
     _tensors(x, vectors)
     C = _check(x, vectors, training=training, momentum=momentum, eps=eps)
@@ -163,7 +192,7 @@ def batch_norm_torch(
     else:
         mean, var = running_mean, running_var
         running_mean, running_var = running_mean.clone(), running_var.clone()
-    x_hat = (x - mean.reshape(shape)) / torch.sqrt(var.reshape(shape) + eps)  # x^ = (x - mu) / sqrt(var + eps)
+    x_hat = (x - mean.reshape(shape)) / (var.reshape(shape) + eps).sqrt()  # x^ = (x - mu) / sqrt(var + eps)
     y = gamma.reshape(shape) * x_hat + beta.reshape(shape)  # y = gamma x^ + beta
     return y, running_mean, running_var
 
@@ -323,8 +352,8 @@ def fold_into_linear_torch(linear: torch.nn.Linear, bn: torch.nn.BatchNorm1d) ->
     >>> bool(torch.allclose(fold_into_linear_torch(lin, bn)(x), bn(lin(x)), atol=1e-6))
     True
     """
-    torch = require_torch()
-    if not isinstance(linear, torch.nn.Linear) or not isinstance(bn, torch.nn.BatchNorm1d):
+    pt = require_torch()  # not named torch: the annotations above mean the module, not a local
+    if not isinstance(linear, pt.nn.Linear) or not isinstance(bn, pt.nn.BatchNorm1d):
         raise TypeError(
             f"expected an nn.Linear and an nn.BatchNorm1d; got {type(linear).__name__}, {type(bn).__name__}"
         )
@@ -332,13 +361,13 @@ def fold_into_linear_torch(linear: torch.nn.Linear, bn: torch.nn.BatchNorm1d) ->
         raise ValueError(
             f"bn must have num_features = linear.out_features = {linear.out_features}; got {bn.num_features}"
         )
-    with torch.no_grad():
+    with pt.no_grad():
         W, C = linear.weight, linear.out_features
-        b = linear.bias if linear.bias is not None else torch.zeros(C, dtype=W.dtype)
-        gamma = bn.weight if bn.weight is not None else torch.ones(C, dtype=W.dtype)
-        beta = bn.bias if bn.bias is not None else torch.zeros(C, dtype=W.dtype)
-        s = gamma / torch.sqrt(bn.running_var + bn.eps)  # (C,)
-        fused = torch.nn.Linear(linear.in_features, C, dtype=W.dtype)
+        b = linear.bias if linear.bias is not None else pt.zeros(C, dtype=W.dtype)
+        gamma = bn.weight if bn.weight is not None else pt.ones(C, dtype=W.dtype)
+        beta = bn.bias if bn.bias is not None else pt.zeros(C, dtype=W.dtype)
+        s = gamma / pt.sqrt(bn.running_var + bn.eps)  # (C,)
+        fused = pt.nn.Linear(linear.in_features, C, dtype=W.dtype)
         fused.weight.copy_(s[:, None] * W)  # nn.Linear's rows are output channels: W' = diag(s) W
         fused.bias.copy_(s * (b - bn.running_mean) + beta)
     return fused

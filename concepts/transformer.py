@@ -6,9 +6,10 @@ reference for the layers: their default ``norm_first=False`` is the paper's post
 is ours. Weights are ``(d_in, d_out)`` matrices applied as ``x @ W``, as in the paper. Leaves
 out embeddings and positional encodings, the stack of N layers, dropout on the attention
 weights and inside the FFN (only the paper's residual dropout is kept), and incremental
-decoding with a cache. The training recipe (label smoothing, the warm-up schedule) lives in
-``concepts/_transformer_training.py`` and the size and cost (parameter counts, FLOPs per
-token) in ``concepts/_transformer_size.py``; both are re-exported here.
+decoding with a cache. The training recipe (dropout, label smoothing, the warm-up schedule)
+lives in ``concepts/_transformer_training.py`` and the parameters, size and cost (shapes,
+initialisation, counts, FLOPs per token) in ``concepts/_transformer_params.py``; both are
+re-exported here.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from concepts._transformer_params import (
     transformer_param_count,
 )
 from concepts._transformer_training import (
+    dropout,
     label_smoothing_loss,
     label_smoothing_loss_torch,
     smoothed_targets,
@@ -56,6 +58,7 @@ __all__ = [
     "label_smoothing_loss",
     "label_smoothing_loss_torch",
     "layer_params_from_torch",
+    "pre_ln_encoder_layer",
     "smoothed_targets",
     "transformer_flops",
     "transformer_param_count",
@@ -161,32 +164,6 @@ def _act(name: str) -> Callable[[np.ndarray], np.ndarray]:
     return lambda z: 0.5 * z * (1.0 + erf(z / math.sqrt(2.0)).astype(np.float64))  # exact GELU, x Phi(x)
 
 
-def dropout(x: ArrayLike, p: float, *, rng: np.random.Generator | int | None = None) -> np.ndarray:
-    """Inverted dropout: zero each entry with probability ``p`` and scale the rest by ``1 / (1 - p)``.
-
-    The scaling keeps every entry's expected value, so nothing changes at inference, where
-    dropout is switched off. ``p = 0`` returns ``x`` unchanged and draws nothing.
-
-    :param x: any array.
-    :param p: drop probability in ``[0, 1)``.
-    :param rng: the generator that draws the mask, an int seed, or None for fresh entropy.
-    :returns: float64 array of the shape of ``x``.
-    :raises ValueError: for ``p`` outside ``[0, 1)``.
-
-    >>> import numpy as np
-    >>> from concepts.transformer import dropout
-    >>> out = dropout(np.ones(10_000), 0.5, rng=np.random.default_rng(0))
-    >>> sorted(set(out.tolist())), round(float(out.mean()), 1)  # kept entries become 1 / (1 - 0.5); the mean stays 1
-    ([0.0, 2.0], 1.0)
-    """
-    x = as_array(x, "x")
-    if not 0 <= p < 1:
-        raise ValueError(f"p must be in [0, 1); got {p!r}")
-    if p == 0:
-        return x
-    return x * (require_rng(rng).random(x.shape) >= p) / (1 - p)  # E[output] = (1 - p) * x / (1 - p) = x
-
-
 def encoder_layer(
     x: ArrayLike,
     params: Mapping[str, ArrayLike],
@@ -240,6 +217,23 @@ def encoder_layer(
 
     x = _residual(x, lambda z: _mha(z, z, p, "self_attn", num_heads, keep, _attend), norm1, drop, norm_first)
     return _residual(x, lambda z: _ffn(z, p, act), norm2, drop, norm_first)
+
+
+def pre_ln_encoder_layer(
+    x: ArrayLike, params: Mapping[str, ArrayLike], num_heads: int, *, eps: float = 1e-5
+) -> np.ndarray:
+    """One pre-LN encoder layer, ReLU, no padding, no dropout: the exercise ``transformer.pre-ln-encoder``.
+
+    ``x + Attn(LN1(x))``, then ``+ FFN(LN2(.))``; :func:`encoder_layer` with ``norm_first=True``.
+
+    >>> import numpy as np
+    >>> from concepts.transformer import init_layer_params, pre_ln_encoder_layer
+    >>> p = init_layer_params(2, 2)  # then every matrix the identity, gamma 1, every bias and beta 0
+    >>> p = {k: np.eye(2) if v.ndim == 2 else np.ones(2) if "gamma" in k else np.zeros(2) for k, v in p.items()}
+    >>> pre_ln_encoder_layer(np.array([[[3.0, 1.0]]]), p, 1, eps=0.0).tolist()  # (3, 1) + (1, -1) = (4, 0); + (1, 0)
+    [[[5.0, 0.0]]]
+    """
+    return encoder_layer(x, params, num_heads, norm_first=True, eps=eps)
 
 
 def encoder_layer_torch(
@@ -380,15 +374,15 @@ def decoder_layer_torch(
     >>> bool(np.allclose(out.numpy(), decoder_layer(y.numpy(), memory.numpy(), p, 2)))
     True
     """
-    torch = require_torch()
-    F = torch.nn.functional
+    pt = require_torch()  # not named torch: the annotations above mean the module, not a local
+    F = pt.nn.functional
     for name, t in {"y": y, "memory": memory, **{f"params[{k!r}]": v for k, v in params.items()}}.items():
         require_tensor(t, name)
     masks = {"tgt_valid": (tgt_valid, tuple(y.shape[:2])), "memory_valid": (memory_valid, tuple(memory.shape[:2]))}
     _check_layer(tuple(y.shape), tuple(memory.shape), params, num_heads, masks, activation, dropout_p)
     p, T, act = params, y.shape[1], getattr(F, activation)
     norm1, norm2, norm3 = _norms(p, 3, _layer_norm_torch, eps)
-    self_keep = _keep(torch.from_numpy(causal_mask(T)).to(y.device) if is_causal else None, tgt_valid)  # (T, T)
+    self_keep = _keep(pt.from_numpy(causal_mask(T)).to(y.device) if is_causal else None, tgt_valid)  # (T, T)
     cross_keep = _keep(None, memory_valid)
 
     def drop(z: torch.Tensor) -> torch.Tensor:

@@ -13,7 +13,14 @@ import pytest
 import torch
 from support import bank_tolerance, check_numeric_keys
 
-from concepts.batch_norm import BatchNorm1d, batch_norm, batch_norm_torch, fold_into_linear, fold_into_linear_torch
+from concepts.batch_norm import (
+    BatchNorm1d,
+    batch_norm,
+    batch_norm_torch,
+    batch_norm_train,
+    fold_into_linear,
+    fold_into_linear_torch,
+)
 
 # (N, C) and (N, C, L), including C=1, L=1, and a batch of one with L > 1 (N * L = 5 values).
 SHAPES = [(4, 3), (2, 5), (7, 1), (3, 4, 6), (2, 3, 1), (1, 3, 5), (16, 8, 2)]
@@ -611,3 +618,17 @@ def computed_answers() -> dict[str, float]:
 
 def test_bank_numeric_answers_are_right() -> None:
     check_numeric_keys("batch_norm", computed_answers(), bank_tolerance)
+
+
+# ---- the exercises' checks, run on our implementation -----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("exercise", "impl"), [("batch_norm.train-step", batch_norm_train), ("batch_norm.fold", fold_into_linear)]
+)
+def test_exercise_checks_pass_on_our_implementation(exercise: str, impl) -> None:
+    from concepts.exercises._harness import run_checks
+    from concepts.exercises.batch_norm import CHECKS
+
+    failed = [(r.name, r.message) for r in run_checks(CHECKS[exercise], impl) if not r.passed]
+    assert not failed, failed

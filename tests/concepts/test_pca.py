@@ -633,3 +633,12 @@ def test_every_numeric_key_is_computed() -> None:
         "pca.whitened-score": 6.0 / np.sqrt(9.0),
     }
     check_numeric_keys("pca", computed, bank_tolerance)
+
+
+@pytest.mark.parametrize(("exercise", "impl"), [("pca.covariance", covariance_matrix), ("pca.svd", pca_components)])
+def test_exercise_checks_pass_on_our_implementation(exercise: str, impl: Callable) -> None:
+    from concepts.exercises._harness import run_checks
+    from concepts.exercises.pca import CHECKS
+
+    failed = [(r.name, r.message) for r in run_checks(CHECKS[exercise], impl) if not r.passed]
+    assert not failed, failed

@@ -33,6 +33,7 @@ from concepts.transformer import (
     label_smoothing_loss,
     label_smoothing_loss_torch,
     layer_params_from_torch,
+    pre_ln_encoder_layer,
     smoothed_targets,
     transformer_flops,
     transformer_param_count,
@@ -793,3 +794,21 @@ def test_flops_rules_of_thumb() -> None:
     assert transformer_flops(L, d, 1, training=True) / (6 * n) == pytest.approx(1.0, rel=1e-3)
     share = 2 * L * 4096 * d / transformer_flops(L, d, 4096)  # attention's share at T = 4096
     assert 0.07 < share < 0.08
+
+
+# ---------------------------------------------------------------- the exercises' checks on our code
+
+
+@pytest.mark.parametrize("exercise", ["transformer.warmup-schedule", "transformer.pre-ln-encoder"])
+def test_exercise_checks_pass_on_our_implementation(exercise: str) -> None:
+    from concepts.exercises._harness import run_checks
+    from concepts.exercises.transformer import CHECKS
+
+    impl = {"transformer.warmup-schedule": warmup_lr, "transformer.pre-ln-encoder": pre_ln_encoder_layer}[exercise]
+    failed = [(r.name, r.message) for r in run_checks(CHECKS[exercise], impl) if not r.passed]
+    assert not failed, failed
+
+
+def test_pre_ln_encoder_layer_is_encoder_layer_with_norm_first() -> None:
+    p, x = init_layer_params(8, 16), np.random.default_rng(50).standard_normal((2, 3, 8))
+    assert_close(pre_ln_encoder_layer(x, p, 2), encoder_layer(x, p, 2, norm_first=True))
