@@ -766,3 +766,15 @@ def test_page_code_skips_exactly_the_docstrings() -> None:
         assert (int(a), int(b)) == (doc.lineno - func.lineno, doc.end_lineno - func.lineno + 2), name
         found += 1
     assert found >= 10
+
+
+@pytest.mark.parametrize(
+    ("exercise", "impl"), [("embeddings.cosine", cosine_similarity), ("embeddings.sgns-grads", sgns_loss_and_grads)]
+)
+def test_exercise_checks_pass_on_our_implementation(exercise, impl) -> None:
+    """The checks that grade a learner's solution are run on ours (issue 9)."""
+    from concepts.exercises._harness import run_checks
+    from concepts.exercises.embeddings import CHECKS
+
+    failed = [(r.name, r.message) for r in run_checks(CHECKS[exercise], impl) if not r.passed]
+    assert not failed, failed
