@@ -34,7 +34,9 @@ __all__ = [
     "gumbel_max_sample",
     "min_p_mask",
     "sample",
+    "top_k_distribution",
     "top_k_mask",
+    "top_p_distribution",
     "top_p_mask",
 ]
 
@@ -242,6 +244,31 @@ def filtered_distribution_torch(
             continue
         z = z.masked_fill(~keep, -math.inf)
     return torch.softmax(z, dim=-1)
+
+
+def top_k_distribution(logits: ArrayLike, k: int, *, temperature: float = 1.0) -> np.ndarray:
+    """``softmax(z / T)`` kept on the ``k`` most probable tokens (and any tied with the k-th), renormalised.
+
+    The temperature-and-top-k case of :func:`filtered_distribution`, the warm-up exercise.
+
+    >>> from concepts.sampling import top_k_distribution
+    >>> [round(float(p), 4) for p in top_k_distribution([2.0, 1.0, 0.0], 2, temperature=0.5)]  # e^4 : e^2
+    [0.8808, 0.1192, 0.0]
+    """
+    return filtered_distribution(logits, temperature=temperature, top_k=k)
+
+
+def top_p_distribution(logits: ArrayLike, top_p: float, *, temperature: float = 1.0) -> np.ndarray:
+    """``softmax(z / T)`` kept on the nucleus of mass ``top_p`` (the token that crosses it included), renormalised.
+
+    The temperature-then-top-p case of :func:`filtered_distribution`, the interview exercise.
+
+    >>> import numpy as np
+    >>> from concepts.sampling import top_p_distribution
+    >>> np.round(top_p_distribution(np.log([0.5, 0.3, 0.15, 0.05]), 0.75), 4).tolist()  # 0.5 < 0.75 <= 0.8
+    [0.625, 0.375, 0.0, 0.0]
+    """
+    return filtered_distribution(logits, temperature=temperature, top_p=top_p)
 
 
 def _check_draw(size: int | None) -> tuple[int, ...]:

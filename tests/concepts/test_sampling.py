@@ -643,3 +643,22 @@ def test_frequency_presence_bad_input() -> None:
         apply_frequency_presence_penalty(np.zeros(3), [0], frequency_penalty=math.nan)
     with pytest.raises(TypeError, match=r"logits must be a torch.Tensor; got a NumPy array"):
         apply_frequency_presence_penalty_torch(np.zeros((1, 3)), torch.zeros(1, 1, dtype=torch.long))
+
+
+# ---------------------------------------------------------------- the exercises' checks on our code
+
+
+@pytest.mark.parametrize(
+    ("exercise", "impl"),
+    [("sampling.temperature-top-k", "top_k_distribution"), ("sampling.top-p", "top_p_distribution")],
+)
+def test_exercise_checks_pass_on_our_implementation(exercise: str, impl: str) -> None:
+    """The checks that grade a learner's solution are run on ours (issue 9)."""
+    import concepts.sampling
+    from concepts.exercises._harness import run_checks
+    from concepts.exercises.sampling import CHECKS
+
+    failed = [
+        (r.name, r.message) for r in run_checks(CHECKS[exercise], getattr(concepts.sampling, impl)) if not r.passed
+    ]
+    assert not failed, failed
