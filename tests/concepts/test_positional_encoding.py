@@ -17,6 +17,8 @@ import torch
 import torch.nn.functional as F
 from support import bank_tolerance, check_numeric_keys
 
+from concepts.exercises._harness import run_checks
+from concepts.exercises.positional_encoding import CHECKS
 from concepts.positional_encoding import (
     alibi_bias,
     alibi_bias_torch,
@@ -611,3 +613,14 @@ def test_bank_numeric_answers_are_right():
     assert numeric["positional_encoding.sinusoid-value"]["abs_tol"] < abs(
         1.0 - computed["positional_encoding.sinusoid-value"]
     )
+
+
+# ---------------------------------------------------------------- exercises: the learner's checks on our code
+
+
+@pytest.mark.parametrize(
+    ("exercise", "impl"), [("positional_encoding.sinusoidal", sinusoidal_encoding), ("positional_encoding.rope", rope)]
+)
+def test_exercise_checks_pass_on_our_code(exercise, impl):
+    results = run_checks(CHECKS[exercise], impl)
+    assert [(r.name, r.message) for r in results if not r.passed] == []

@@ -21,14 +21,18 @@ from support import bank_tolerance, check_numeric_keys
 from tokenizers import AddedToken, Tokenizer, models, pre_tokenizers
 
 from concepts import tokenization
+from concepts.exercises._harness import run_checks
+from concepts.exercises.tokenization import CHECKS
 from concepts.tokenization import (
     GPT2_PATTERN,
     SAMPLE_TEXT,
     bytes_to_unicode,
     decode,
     encode,
+    merge_pair,
     pretokenize,
     train_bpe,
+    train_merges,
     unigram_loss,
     unigram_segment,
     wordpiece_encode,
@@ -517,3 +521,24 @@ def test_page_names_both_word_limits():
     page = (Path(__file__).resolve().parents[2] / "docs" / "concepts" / "tokenization.md").read_text(encoding="utf-8")
     assert "100 in\n  BERT's tokenizer" not in page and "(100 in" not in page
     assert page.count("200 in") >= 2 and "Google's original BERT" in page
+
+
+# ---------------------------------------------------------------- exercises: the learner's checks on our code
+
+
+@pytest.mark.parametrize(
+    ("exercise", "impl"), [("tokenization.merge-pair", merge_pair), ("tokenization.train-merges", train_merges)]
+)
+def test_exercise_checks_pass_on_our_code(exercise, impl):
+    results = run_checks(CHECKS[exercise], impl)
+    assert [(r.name, r.message) for r in results if not r.passed] == []
+
+
+def test_train_merges_is_train_bpe_with_first_occurrence_ties():
+    for text in CORPORA:
+        tok = train_bpe(text, 40, tie_break="first-occurrence")
+        want = [(tok.vocab[a], tok.vocab[b]) for (a, b), _ in tok.merges]
+        assert train_merges(pretokenize(text), 40) == want
+    with pytest.raises(TypeError, match=r"chunks must be a list of strings; got str"):
+        train_merges("abc", 2)
+    assert merge_pair([], (1, 2), 3) == []
