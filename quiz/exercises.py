@@ -168,6 +168,47 @@ def _defines(tree: ast.Module, name: str) -> bool:
     return False
 
 
+def _arguments(node: ast.FunctionDef | ast.AsyncFunctionDef) -> list[tuple[str, str]]:
+    """(name, kind) of each parameter, in order: the part of a signature callers rely on."""
+    a = node.args
+    out = [(x.arg, "positional-only") for x in a.posonlyargs] + [(x.arg, "positional") for x in a.args]
+    out += [(a.vararg.arg, "*args")] if a.vararg else []
+    out += [(x.arg, "keyword-only") for x in a.kwonlyargs]
+    out += [(a.kwarg.arg, "**kwargs")] if a.kwarg else []
+    return out
+
+
+def _function_node(tree: ast.Module, name: str) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == name:
+            return node
+    return None
+
+
+def _reference_signature(exercise: Exercise) -> tuple[str, list[tuple[str, str]]] | None:
+    """The reference's signature read from its source (no import), or None if it cannot be read."""
+    import importlib.util
+
+    module, _, name = exercise.data["reference"].partition(":")
+    try:
+        spec = importlib.util.find_spec(module)
+        source = Path(spec.origin).read_text(encoding="utf-8") if spec and spec.origin else None
+    except (ImportError, OSError, ValueError):
+        return None
+    node = _function_node(ast.parse(source), name) if source else None
+    return None if node is None else (ast.unparse(node.args), _arguments(node))
+
+
+def _signature_problem(exercise: Exercise, tree: ast.Module) -> str | None:
+    """Why the learner's signature differs from the reference's, or None (also when it cannot tell)."""
+    mine = _function_node(tree, exercise.function)
+    want = _reference_signature(exercise)
+    if mine is None or want is None or _arguments(mine) == want[1]:
+        return None
+    fn = exercise.function
+    return f"the signature differs from the exercise's: expected {fn}({want[0]}), got {fn}({ast.unparse(mine.args)})"
+
+
 def run_check(exercise: Exercise, path: Path, *, timeout: float = DEFAULT_TIMEOUT) -> CheckOutcome:
     """Grade the learner file ``path`` in a subprocess; raises :class:`ExerciseError` for usage errors."""
     source = _read_source(path)
@@ -180,6 +221,8 @@ def run_check(exercise: Exercise, path: Path, *, timeout: float = DEFAULT_TIMEOU
             f"{path} defines no function {exercise.function}; the exercise asks for {exercise.function}(...) "
             f"(python -m quiz exercise {exercise.id} writes a starter)"
         )
+    if problem := _signature_problem(exercise, tree):
+        return CheckOutcome(exercise, path, "signature", [], problem)
     with tempfile.TemporaryDirectory(prefix="quiz-check-") as tmp:
         result_file = Path(tmp) / "result.json"
         command = [
@@ -218,7 +261,21 @@ def run_check(exercise: Exercise, path: Path, *, timeout: float = DEFAULT_TIMEOU
 
 
 def _indent(text: str, prefix: str = "      ") -> str:
-    return "\n".join(prefix + line if line else line for line in text.splitlines())
+    """``text`` indented by ``prefix``; prose lines wrap at the terminal's width, array rows never do."""
+    import textwrap
+
+    width = max(40, terminal_width() - 1)
+    out = []
+    for line in text.splitlines():
+        body = line.lstrip()
+        if len(prefix + line) <= width or body.startswith(("[", "|", "File ")) or not body:
+            out.append(prefix + line if line else line)
+            continue
+        lead = prefix + line[: len(line) - len(body)]
+        out.extend(
+            textwrap.wrap(body, width, initial_indent=lead, subsequent_indent=lead + "  ", break_long_words=False)
+        )
+    return "\n".join(out)
 
 
 def report(outcome: CheckOutcome, out: IO[str], reread: Any) -> None:

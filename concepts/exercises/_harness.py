@@ -99,10 +99,17 @@ def _inputs_text(inputs: Mapping[str, Any] | None) -> str:
     parts = []
     for name, value in inputs.items():
         shape = getattr(value, "shape", None)
-        label = f"{name} (shape {tuple(shape)})" if shape is not None and len(tuple(shape)) > 0 else name
-        body = show(value).replace("\n", "\n    ")
-        parts.append(f"  {label} =\n    {body}")
+        if shape is None or len(tuple(shape)) == 0:
+            parts.append(f"  {name} = {show(value)}")
+            continue
+        body = _block(show(value), "    ")
+        parts.append(f"  {name} (shape {tuple(shape)}) =\n{body}")
     return "\non the input\n" + "\n".join(parts)
+
+
+def _block(text: str, prefix: str) -> str:
+    """``text`` with every line indented by ``prefix``."""
+    return "\n".join(prefix + line for line in text.splitlines())
 
 
 def compare(
@@ -132,7 +139,7 @@ def compare(
             f"{what} must be a tuple of {len(want)} values; got {type(got).__name__}",
         )
         for i, (g, w) in enumerate(zip(got, want, strict=True)):
-            compare(g, w, inputs=inputs, what=f"{what} [{i}]", rtol=rtol, atol=atol)
+            compare(g, w, inputs=inputs, what=f"{what}, item {i},", rtol=rtol, atol=atol)
         return
     try:
         g = _to_numpy(got).astype(np.float64) if np.asarray(_to_numpy(got)).dtype != bool else _to_numpy(got)
@@ -174,7 +181,7 @@ def compare(
         raise CheckFailed(
             f"{what} differs from the expected value at index {where}: expected {w[where]:.6g}, got {g[where]:.6g} "
             f"(difference {diff[where]:.3g}; tolerance rtol={rtol:g}, atol={atol:g}){context}\n"
-            f"expected:\n  {show(w)}\ngot:\n  {show(g)}"
+            f"expected:\n{_block(show(w), '  ')}\ngot:\n{_block(show(g), '  ')}"
         )
 
 
