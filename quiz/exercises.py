@@ -307,10 +307,8 @@ def terminal_width() -> int:
 
 def _reread(concept: str, anchor: str) -> str:
     """The address of a page section, as the quiz's own feedback gives it."""
-    try:
-        from quiz.runner import section_address  # the quiz's one way to say where to reread
-    except ImportError:  # pragma: no cover - older runner
-        return f"docs/concepts/{concept}.md#{anchor}"
+    from quiz.terminal import section_address
+
     return section_address(concept, anchor)
 
 
