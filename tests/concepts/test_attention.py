@@ -272,6 +272,18 @@ def test_multihead_attention_fully_masked_row_depends_on_the_path() -> None:
             assert (out == 0).all()
 
 
+def test_the_bank_s_fast_path_case_gives_nan_only_for_the_padded_sequence() -> None:
+    """attention.mha-fast-path as asked: 512 wide, 8 heads, eval, no_grad, one sequence all padding."""
+    torch.manual_seed(0)
+    mha = torch.nn.MultiheadAttention(512, 8, batch_first=True).eval()
+    x = torch.randn(2, 5, 512)
+    pad = torch.zeros(2, 5, dtype=torch.bool)
+    pad[1] = True
+    with torch.no_grad():
+        out, _ = mha(x, x, x, key_padding_mask=pad, need_weights=False)
+    assert out[1].isnan().all() and out[0].isfinite().all()
+
+
 LOW_PRECISION = [(torch.float32, 2e-6), (torch.bfloat16, 2e-2)]
 
 
