@@ -696,3 +696,16 @@ def test_additive_attention_bad_input() -> None:
         additive_attention(np.zeros((1, 1)), k, np.zeros((1, 4)), np.zeros((2, 4)), np.zeros(4), mask=[[False] * 3])
     with pytest.raises(ValueError, match=r"W_q must be \(d_q, d_a\) = \(1, 4\)"):
         additive_attention(np.zeros((1, 1)), k, np.zeros((4, 1)), np.zeros((2, 4)), np.zeros(4))
+
+
+# ---------------------------------------------------------------- the exercises' checks on our code
+
+
+@pytest.mark.parametrize(("exercise", "impl"), [("rnn.elman", rnn), ("rnn.gru-cell", gru_cell)])
+def test_exercise_checks_pass_on_our_implementation(exercise: str, impl: Callable) -> None:
+    """The checks that grade a learner's solution are run on ours (issue 9)."""
+    from concepts.exercises._harness import run_checks
+    from concepts.exercises.rnn import CHECKS
+
+    failed = [(r.name, r.message) for r in run_checks(CHECKS[exercise], impl) if not r.passed]
+    assert not failed, failed
