@@ -27,7 +27,13 @@ EXERCISE_COMMANDS = ("exercises", "exercise", "check")
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
-        raise UsageError(f"{message} (python -m quiz --help)")
+        if message.startswith("unrecognized arguments: "):
+            options = [o for action in self._actions for o in action.option_strings if o.startswith("--")]
+            for word in message.split(": ", 1)[1].split():
+                near = difflib.get_close_matches(word.split("=")[0], options, n=1, cutoff=0.6)
+                if word.startswith("--") and near:
+                    raise UsageError(f"{message}; did you mean {near[0]}? ({self.prog} --help)")
+        raise UsageError(f"{message} ({self.prog} --help)")
 
 
 def _positive(text: str) -> int:

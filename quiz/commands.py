@@ -330,7 +330,8 @@ def stats(args: argparse.Namespace) -> int:
     if not rows:
         print("No answers recorded yet. Take a quiz (python -m quiz attention) or review (python -m quiz review).")
         return 0
-    head = f"{'concept':<26}{'seen':>10}{'answers':>9}{'accuracy':>10}{'due now':>9}{'recall':>8}{'leeches':>9}"
+    wide = max(len(r["concept"]) for r in rows) + 2  # 25 for grouped_query_attention: 78 columns in all
+    head = f"{'concept':<{wide}}{'seen':>8}{'answers':>9}{'accuracy':>10}{'due now':>9}{'recall':>8}{'leeches':>9}"
     print(head)
     for r in [*rows, total]:
         if r is total:
@@ -339,7 +340,8 @@ def stats(args: argparse.Namespace) -> int:
         recall = "-" if r["retrievability"] is None else f"{r['retrievability']:.2f}"
         seen = f"{r['seen']}/{r['items']}"
         print(
-            f"{r['concept']:<26}{seen:>10}{r['answers']:>9}{accuracy:>10}{r['due']:>9}{recall:>8}{len(r['leeches']):>9}"
+            f"{r['concept']:<{wide}}{seen:>8}{r['answers']:>9}{accuracy:>10}{r['due']:>9}{recall:>8}"
+            f"{len(r['leeches']):>9}"
         )
     if total["leeches"]:
         print(wrap(f"Leeches (failed {LEECH_FAILURES} times or more): " + ", ".join(total["leeches"])))

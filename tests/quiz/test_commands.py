@@ -180,3 +180,22 @@ def test_export_shows_numbers_as_asked_and_lists_misconceptions(sample, write_ba
     assert back.startswith("2,359,296\n") and "e+06" not in back
     assert "Common mistakes:\n- 2621440: That counts biases too." in back
     assert "Common mistakes:\n- LayerNorm: " in rows["sample.word"]["back"]
+
+
+@pytest.mark.parametrize(
+    ("args", "meant"), [(("review", "--tga", "x"), "--tag"), (("attention", "--shufle"), "--shuffle")]
+)
+def test_misspelt_options_get_did_you_mean(args: tuple[str, ...], meant: str) -> None:
+    one_line_error(quiz(*args), "unrecognized arguments", f"did you mean {meant}?")
+
+
+def test_the_stats_table_fits_80_columns(tmp_path) -> None:
+    db = tmp_path / "p.sqlite3"
+    with Store(db) as store:
+        store.record(
+            "grouped_query_attention.q", "grouped_query_attention", kind="question", given="x", verdict="right",
+            rating=rating_for(True), now=T0,
+        )  # fmt: skip
+    out = quiz("stats", "--db", str(db), "--now", (T0 + timedelta(days=2)).isoformat()).stdout
+    assert "grouped_query_attention" in out
+    assert max(len(line) for line in out.splitlines()) <= 80, out
