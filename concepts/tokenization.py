@@ -11,13 +11,14 @@ numbers ``\\d``, so rare numeric characters such as ``²`` count as letters here
 
 from __future__ import annotations
 
-import heapq
 import math
 import re
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from itertools import pairwise
+
+from concepts._bpe_training import TIE_BREAKS, learn_merges
 
 __all__ = [
     "GPT2_PATTERN",
@@ -124,21 +125,6 @@ class BPETokenizer:
         return len(self.vocab) + len(self.special_tokens)
 
 
-def _count_pairs(words: list[list[int]], freqs: list[int]) -> tuple[dict, dict[tuple[int, int], set[int]]]:
-    """Count adjacent pairs over all words, weighted by frequency; index pair -> words."""
-    counts: dict[tuple[int, int], int] = {}
-    where: dict[tuple[int, int], set[int]] = {}
-    for w, (word, freq) in enumerate(zip(words, freqs, strict=True)):
-        for pair in pairwise(word):
-            counts[pair] = counts.get(pair, 0) + freq
-            chunks = where.get(pair)
-            if chunks is None:
-                where[pair] = {w}
-            else:
-                chunks.add(w)
-    return counts, where
-
-
 def merge_pair(ids: list[int], pair: tuple[int, int], new_id: int) -> list[int]:
     """Replace every occurrence of ``pair`` in ``ids`` by ``new_id``, scanning left to right.
 
@@ -166,81 +152,12 @@ def merge_pair(ids: list[int], pair: tuple[int, int], new_id: int) -> list[int]:
     return out
 
 
-_merge_word = merge_pair  # the trainer calls it through this name (the tests count the calls)
-
-
 def _split_special(text: str, specials: Iterable[str]) -> list[str]:
     """Split around special strings (longest first), keeping them as their own items."""
     specials = sorted(specials, key=len, reverse=True)
     if not specials:
         return [text]
     return re.split("(" + "|".join(map(re.escape, specials)) + ")", text)
-
-
-def _merge_counting(
-    word: list[int], pair: tuple[int, int], new_id: int, freq: int, delta: dict, where: dict, w: int
-) -> list[int]:
-    """:func:`merge_pair` that also records what the merge does to the counts of neighbouring pairs.
-
-    At each occurrence ``x a b y`` becomes ``x n y``: ``(x, a)`` and ``(b, y)`` lose ``freq``,
-    ``(x, n)`` and ``(n, y)`` gain it, and chunk ``w`` is indexed under the new pairs. ``x`` is
-    read from the output, so back-to-back occurrences (``a b a b``) give ``(n, n)``. The
-    merged pair itself is dropped by the caller. Chunks are not removed from ``where`` here:
-    an entry may go stale, and the merge of a stale chunk finds nothing and changes nothing.
-    """
-    a, b = pair
-    out: list[int] = []
-    start, i, n = 0, 0, len(word)
-    while True:
-        try:
-            i = word.index(a, i)  # jump to the next a (a C-level scan)
-        except ValueError:
-            break
-        if i + 1 == n:
-            break
-        if word[i + 1] != b:
-            i += 1
-            continue
-        out += word[start:i]  # the untouched tokens before this occurrence
-        if out:
-            x = out[-1]
-            delta[x, a] = delta.get((x, a), 0) - freq  # (x, a) -> (x, new)
-            delta[x, new_id] = delta.get((x, new_id), 0) + freq
-            chunks = where.get((x, new_id))
-            if chunks is None:
-                where[(x, new_id)] = {w}  # chunk w now holds this pair
-            else:
-                chunks.add(w)
-        if i + 2 < n:
-            y = word[i + 2]
-            delta[b, y] = delta.get((b, y), 0) - freq  # (b, y) -> (new, y)
-            delta[new_id, y] = delta.get((new_id, y), 0) + freq
-            chunks = where.get((new_id, y))
-            if chunks is None:
-                where[(new_id, y)] = {w}  # chunk w now holds this pair
-            else:
-                chunks.add(w)
-        out.append(new_id)
-        i = start = i + 2
-    if not start:
-        return word  # a stale entry: the pair is no longer in this chunk
-    out += word[start:]
-    return out
-
-
-TIE_BREAKS = ("smallest-pair", "first-occurrence")
-
-
-def _first_occurrence(pair: tuple[int, int], words: list[list[int]], where: dict) -> tuple[int, int]:
-    """Where ``pair`` first occurs in the text: (first chunk that holds it, index in that chunk)."""
-    chunks = where[pair]
-    while True:
-        w = min(chunks)  # chunks are numbered in order of first appearance
-        word = words[w]
-        found = [i for i in range(len(word) - 1) if word[i] == pair[0] and word[i + 1] == pair[1]]
-        if found:
-            return w, found[0]
-        chunks.discard(w)  # a stale entry: the chunk lost the pair in an earlier merge
 
 
 def train_bpe(
@@ -289,46 +206,9 @@ def train_bpe(
     for part in _split_special(text, special_tokens):
         if part not in special_tokens:
             chunks.update(pretokenize(part, pattern=pattern))
-    merges, vocab = _learn_merges(chunks, num_merges, tie_break)
+    merges, vocab = learn_merges(chunks, num_merges, tie_break)
     specials = {s: len(vocab) + i for i, s in enumerate(dict.fromkeys(special_tokens))}
     return BPETokenizer(merges, vocab, specials, pattern)
-
-
-def _learn_merges(chunks: Counter, num_merges: int, tie_break: str) -> tuple[list, dict[int, bytes]]:
-    """The training loop of :func:`train_bpe` on counted chunks (keys in order of first appearance)."""
-    words = [list(chunk.encode("utf-8")) for chunk in chunks]  # unique chunks as byte ids
-    freqs = list(chunks.values())
-    counts, where = _count_pairs(words, freqs)  # the only full count
-    heap = [(-n, pair) for pair, n in counts.items()]  # max count, then smallest pair
-    heapq.heapify(heap)
-    vocab = {i: bytes([i]) for i in range(256)}
-    ids = {b: i for i, b in vocab.items()}
-    merges: list[tuple[tuple[int, int], int]] = []
-    while len(merges) < num_merges and heap:
-        neg, pair = heapq.heappop(heap)
-        if counts.get(pair) != -neg:
-            continue  # stale entry: the count changed after it was pushed
-        if tie_break == "first-occurrence":
-            pair = _pop_first_occurrence(heap, neg, pair, counts, words, where)
-        new_bytes = vocab[pair[0]] + vocab[pair[1]]
-        new_id = ids.setdefault(new_bytes, len(vocab))
-        vocab[new_id] = new_bytes
-        merges.append((pair, new_id))
-        delta: dict[tuple[int, int], int] = {}  # count changes of this merge, summed over chunks
-        for w in where.pop(pair):  # the chunks that held the pair (a few may have lost it since)
-            words[w] = _merge_counting(words[w], pair, new_id, freqs[w], delta, where, w)
-        del counts[pair]  # a left-to-right merge leaves no occurrence of the pair behind
-        delta.pop(pair, None)
-        for p, d in delta.items():
-            if d:
-                n = counts.get(p, 0) + d
-                if n > 0:
-                    counts[p] = n
-                    heapq.heappush(heap, (-n, p))  # one push per changed pair per merge
-                else:
-                    del counts[p]
-                    where.pop(p, None)
-    return merges, vocab
 
 
 def train_merges(chunks: list[str], num_merges: int) -> list[tuple[bytes, bytes]]:
@@ -346,22 +226,8 @@ def train_merges(chunks: list[str], num_merges: int) -> list[tuple[bytes, bytes]
         raise TypeError(f"chunks must be a list of strings; got {type(chunks).__name__}")
     if isinstance(num_merges, bool) or not isinstance(num_merges, int) or num_merges < 0:
         raise ValueError(f"num_merges must be an integer >= 0; got {num_merges!r}")
-    merges, vocab = _learn_merges(Counter(chunks), num_merges, "first-occurrence")
+    merges, vocab = learn_merges(Counter(chunks), num_merges, "first-occurrence")
     return [(vocab[a], vocab[b]) for (a, b), _ in merges]
-
-
-def _pop_first_occurrence(heap: list, neg: int, top: tuple[int, int], counts: dict, words: list, where: dict):
-    """Among the pairs tied at count ``-neg`` (``top`` already popped), take the one that
-    occurs first in the text and put the others back on the heap."""
-    tied = {top}
-    while heap and heap[0][0] == neg:
-        _, p = heapq.heappop(heap)
-        if counts.get(p) == -neg:
-            tied.add(p)
-    best = min(tied, key=lambda p: _first_occurrence(p, words, where))
-    for p in tied - {best}:
-        heapq.heappush(heap, (neg, p))
-    return best
 
 
 def _bpe_chunk(piece: bytes, ranks: Mapping[tuple[int, int], tuple[int, int]]) -> list[int]:
@@ -371,7 +237,7 @@ def _bpe_chunk(piece: bytes, ranks: Mapping[tuple[int, int], tuple[int, int]]) -
         pair = min(pairwise(word), key=lambda p: ranks.get(p, (math.inf, 0))[0])
         if pair not in ranks:
             break
-        word = _merge_word(word, pair, ranks[pair][1])
+        word = merge_pair(word, pair, ranks[pair][1])
     return word
 
 

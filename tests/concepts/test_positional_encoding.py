@@ -624,3 +624,16 @@ def test_bank_numeric_answers_are_right():
 def test_exercise_checks_pass_on_our_code(exercise, impl):
     results = run_checks(CHECKS[exercise], impl)
     assert [(r.name, r.message) for r in results if not r.passed] == []
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32, torch.bfloat16, torch.float16])
+def test_position_embedding_mirror_in_each_dtype(dtype):
+    """The learned table's lookup equals learned_positions on the same numbers, in every dtype,
+    and its initial spread is N(0, 0.02^2) whatever the dtype it is cast to."""
+    emb = position_embedding_torch(512, 32, generator=torch.Generator().manual_seed(0)).to(dtype)
+    idx = torch.tensor([[0, 5, 511], [3, 3, 7]])
+    got = emb(idx)
+    assert got.dtype == dtype
+    want = learned_positions(emb.weight.detach().to(torch.float64).numpy(), idx.numpy())
+    np.testing.assert_array_equal(got.detach().to(torch.float64).numpy(), want)
+    assert abs(float(emb.weight.detach().double().std()) - 0.02) < 0.001

@@ -20,7 +20,7 @@ import pytest
 from support import bank_tolerance, check_numeric_keys
 from tokenizers import AddedToken, Tokenizer, models, pre_tokenizers
 
-from concepts import tokenization
+from concepts import _bpe_training
 from concepts.exercises._harness import run_checks
 from concepts.exercises.tokenization import CHECKS
 from concepts.tokenization import (
@@ -183,7 +183,7 @@ def test_incremental_trainer_touches_only_affected_words(monkeypatch, text):
     contain the merged pair, plus a few stale ones that held it once (the index is never
     pruned), which is far less than recounting the corpus each time."""
     calls = Counter()
-    count_pairs, merge_counting = tokenization._count_pairs, tokenization._merge_counting
+    count_pairs, merge_counting = _bpe_training._count_pairs, _bpe_training._merge_counting
 
     def counting_count(*args):
         calls["count"] += 1
@@ -193,8 +193,8 @@ def test_incremental_trainer_touches_only_affected_words(monkeypatch, text):
         calls["merge"] += 1
         return merge_counting(*args)
 
-    monkeypatch.setattr(tokenization, "_count_pairs", counting_count)
-    monkeypatch.setattr(tokenization, "_merge_counting", counting_merge)
+    monkeypatch.setattr(_bpe_training, "_count_pairs", counting_count)
+    monkeypatch.setattr(_bpe_training, "_merge_counting", counting_merge)
     tok = train_bpe(text, 100)
     merges, touched = naive_train_bpe(text, 100)
     assert tok.merges == merges
@@ -209,13 +209,13 @@ def test_each_changed_pair_is_queued_once_per_merge(monkeypatch):
     entries stay few (the first version pushed once per chunk and pair: 100,502 of 102,502
     pops were stale at 1 MB)."""
     pushes = Counter()
-    push = tokenization.heapq.heappush
+    push = _bpe_training.heapq.heappush
 
     def counting_push(heap, item):
         pushes[item[1]] += 1
         return push(heap, item)
 
-    monkeypatch.setattr(tokenization.heapq, "heappush", counting_push)
+    monkeypatch.setattr(_bpe_training.heapq, "heappush", counting_push)
     k = 60
     train_bpe(SAMPLE_TEXT * 3, k)
     assert max(pushes.values()) <= k
