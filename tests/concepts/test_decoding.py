@@ -647,3 +647,23 @@ def test_exhaustive_count_formula() -> None:
     count = sum(1 for n in range(1, max_len + 1) for _ in itertools.product(range(1, vocab), repeat=n - 1))
     count += (vocab - 1) ** max_len
     assert count == 820 == computed_answers()["decoding.exhaustive-count"]
+
+
+# ---------------------------------------------------------------- the exercises' checks on our code
+
+
+@pytest.mark.parametrize(
+    ("exercise", "impl"),
+    [
+        ("decoding.greedy-search", greedy_search),
+        ("decoding.beam-search", beam_search),
+        ("decoding.beam-search", beam_search_torch),
+    ],
+)
+def test_exercise_checks_pass_on_our_implementation(exercise: str, impl: Callable) -> None:
+    """The checks that grade a learner's solution are run on ours (issue 9)."""
+    from concepts.exercises._harness import run_checks
+    from concepts.exercises.decoding import CHECKS
+
+    failed = [(r.name, r.message) for r in run_checks(CHECKS[exercise], impl) if not r.passed]
+    assert not failed, failed
