@@ -141,7 +141,8 @@ def _session(args: argparse.Namespace, progress: _Progress, *, show_concept: boo
     # every rejected line is also reported on stderr (and counted in the JSON).
     warn = None if ask is input else _warn
     session = Session(ask, say, args.seed, args.confidence, progress.record, show_concept=show_concept, warn=warn)
-    session.say(wrap(DONT_KNOW_HINT))
+    if not getattr(args, "interview", False):  # interview drills take no typed answer to skip
+        session.say(wrap(DONT_KNOW_HINT))
     return session
 
 

@@ -199,3 +199,10 @@ def test_the_stats_table_fits_80_columns(tmp_path) -> None:
     out = quiz("stats", "--db", str(db), "--now", (T0 + timedelta(days=2)).isoformat()).stdout
     assert "grouped_query_attention" in out
     assert max(len(line) for line in out.splitlines()) <= 80, out
+
+
+def test_the_dont_know_hint_shows_for_graded_questions_only() -> None:
+    graded = quiz("attention", "-n", "1", "--no-save", stdin="?\n").stdout
+    assert graded.startswith("Type ? or skip when you do not know")
+    drill = quiz("attention", "--interview", "-n", "1", "--no-save", stdin="\n3\n").stdout
+    assert "Type ? or skip" not in drill
