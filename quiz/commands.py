@@ -160,7 +160,7 @@ def take(args: argparse.Namespace) -> int:
     status = 0
     try:
         for bank, n in zip(banks, plan, strict=True):
-            noun = "interview items" if args.interview else "questions"
+            noun = ("interview item" if args.interview else "question") + "s" * (n != 1)
             session.say(f"\n== {bank['title']} ({bank['concept']}): {n} {noun} ==")
             offset = sum(len(r.outcomes) for r in results)
             results.append(
