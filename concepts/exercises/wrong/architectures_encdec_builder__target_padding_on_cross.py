@@ -1,4 +1,4 @@
-"""Masks cross-attention's keys with the *target* padding: real source tokens hidden, source padding read."""
+"""Masks cross-attention with the *target* padding (on its query axis) instead of the source padding on its keys."""
 
 import numpy as np
 
@@ -10,5 +10,5 @@ def encoder_decoder_masks(src_mask, tgt_mask):
     s, t = src.shape[1], tgt.shape[1]
     enc = np.ones((s, s), dtype=bool) & src[:, None, None, :]
     dec = np.tril(np.ones((t, t), dtype=bool)) & tgt[:, None, None, :]
-    cross = np.ones((t, s), dtype=bool) & tgt[:, None, None, :]  # the mistake: keys are source positions
+    cross = np.ones((t, s), dtype=bool) & tgt[:, None, :, None]  # the mistake: source padding stays visible
     return enc, dec, cross
