@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     import torch
 
 NONLINEARITIES = ("tanh", "relu", "identity")
+NAMES = ("x", "h0", "W_ih", "W_hh", "b_ih", "b_hh")
 
 
 def _check(x, h0, W_ih, W_hh, b_ih, b_hh, *, gates: int, nonlinearity: str = "tanh", torch_layout: bool) -> int:
@@ -47,9 +48,9 @@ def _check(x, h0, W_ih, W_hh, b_ih, b_hh, *, gates: int, nonlinearity: str = "ta
     return H
 
 
-def _arrays(*args: Any) -> list[np.ndarray | None]:
-    names = ("x", "h0", "W_ih", "W_hh", "b_ih", "b_hh")
-    return [None if a is None else as_array(a, n) for a, n in zip(args, names)]  # noqa: B905
+def _arrays(*args: Any, names: tuple[str, ...] = ("x", "h0", "W_ih", "W_hh", "b_ih", "b_hh")) -> list[Any]:
+    """The arguments as float64 arrays (None stays None); a tensor is a TypeError naming the argument."""
+    return [None if a is None else as_array(a, n) for a, n in zip(args, names, strict=True)]
 
 
 def _tensors(*args: Any) -> list[Any]:
@@ -85,8 +86,7 @@ def lstm_cell(
     >>> float(c[0, 0]), round(float(h[0, 0]), 4)  # c' = 1 * 2 + 0.5 * 0 = 2, h' = tanh(2)
     (2.0, 0.964)
     """
-    x, h, W_ih, W_hh, b_ih, b_hh = _arrays(x, h, W_ih, W_hh, b_ih, b_hh)
-    c = as_array(c, "c")
+    x, h, c, W_ih, W_hh, b_ih, b_hh = _arrays(x, h, c, W_ih, W_hh, b_ih, b_hh, names=("x", "h", "c", *NAMES[2:]))
     _check(x[:, None], h, W_ih, W_hh, b_ih, b_hh, gates=4, torch_layout=False)
     if c.shape != h.shape:
         raise ValueError(f"c must have the shape of h {h.shape}; got {c.shape}")
@@ -186,7 +186,7 @@ def gru_cell(
     >>> round(float(gru_cell([[0.5]], [[1.0]], W_ih, W_hh, b)[0, 0]), 4)  # r = 0.5: tanh(0.5 + 1)
     0.9051
     """
-    x, h, W_ih, W_hh, b_ih, b_hh = _arrays(x, h, W_ih, W_hh, b_ih, b_hh)
+    x, h, W_ih, W_hh, b_ih, b_hh = _arrays(x, h, W_ih, W_hh, b_ih, b_hh, names=("x", "h", *NAMES[2:]))
     _check(x[:, None], h, W_ih, W_hh, b_ih, b_hh, gates=3, torch_layout=False)
     gi = x @ W_ih + (0.0 if b_ih is None else b_ih)  # (B, 3H)
     gh = h @ W_hh + (0.0 if b_hh is None else b_hh)  # (B, 3H)

@@ -162,7 +162,9 @@ def rnn_backward(
     >>> g["h"].flatten().tolist(), g["x"].flatten().tolist()  # dL/dh_t = 0.5^(3 - t)
     ([0.25, 0.5, 1.0], [0.25, 0.5, 1.0])
     """
-    x, h0, W_ih, W_hh, out, d_out = _arrays(x, h0, W_ih, W_hh, out, d_out)
+    x, h0, W_ih, W_hh, out, d_out = _arrays(
+        x, h0, W_ih, W_hh, out, d_out, names=("x", "h0", "W_ih", "W_hh", "out", "d_out")
+    )
     H = _check(x, h0, W_ih, W_hh, None, None, gates=1, nonlinearity=nonlinearity, torch_layout=False)
     B, T, _ = x.shape
     for name, a in (("out", out), ("d_out", d_out)):
