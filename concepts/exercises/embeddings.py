@@ -63,7 +63,8 @@ def check_cosine_extreme_scales(candidate: Callable) -> None:
         a, b = scale * np.array([3.0, 4.0]), scale * np.array([4.0, 3.0])
         with np.errstate(all="ignore"):
             got = candidate(a, b)
-        compare(got, 24 / 25, inputs={"a": a, "b": b}, rtol=1e-12, atol=1e-12)
+        inputs = {"a": f"{scale:g} * [3.0, 4.0]", "b": f"{scale:g} * [4.0, 3.0]"}  # rounded arrays would show 0
+        compare(got, 24 / 25, inputs=inputs, rtol=1e-12, atol=1e-12)
 
 
 @check("a zero vector raises ValueError (its direction is undefined)", section="embeddings-cosine")

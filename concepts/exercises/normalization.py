@@ -70,7 +70,8 @@ def check_rms_default_eps(candidate: Callable) -> None:
         x = np.array([[0.0, 0.0, 0.0], [1.0, -2.0, 0.5]]) * scale
         x = np.vstack([x, np.full((1, 3), scale)]).astype(dtype)
         got = np.asarray(candidate(x, 3), dtype=np.float64)
-        compare(got, _torch_rms(x, 3), inputs={"x": x, "dtype": np.dtype(dtype).name}, rtol=tol, atol=tol)
+        shown = f"{np.dtype(dtype).name} rows: (0, 0, 0), {scale:g} * (1, -2, 0.5), {scale:g} * (1, 1, 1)"
+        compare(got, _torch_rms(x, 3), inputs={"x": shown}, rtol=tol, atol=tol)  # rounded arrays would show 0
 
 
 # ---------------------------------------------------------------- normalization.layer-norm-backward
