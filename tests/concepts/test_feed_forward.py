@@ -624,6 +624,10 @@ def test_gelu_tanh_half_precision_keeps_the_left_tail() -> None:
     assert ((naive.float() - want.float()).abs() / want.float().abs()).max() > 0.05
     assert naive[0].item() == 0.0 and torch.signbit(naive[0])  # the bank's "exactly -0.0" at x = -4
     assert round(want[0].item(), 6) == -7.0e-5 and round(F.gelu(x.double())[0].item(), 5) == -1.3e-4
+    # the bank's distractors and explanation: spacing near 1, exact -64, and the rounded constant
+    assert float(np.spacing(np.float16(0.99))) == 2.0**-11 and round(2.0**-11, 5) == 4.9e-4
+    assert float(np.float16(-4.0) ** 3) == -64.0 and float(np.finfo(np.float16).max) == 65504.0
+    assert abs(float(np.float16(0.044715)) / 0.044715 - 1) < 2e-4
     torch.testing.assert_close(act_torch(x, "gelu_tanh"), want, rtol=1e-3, atol=0)
 
 

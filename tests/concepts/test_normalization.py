@@ -470,3 +470,13 @@ def test_exercise_checks_pass_on_our_implementation(exercise, impl) -> None:
 
     failed = [(r.name, r.message) for r in run_checks(CHECKS[exercise], impl) if not r.passed]
     assert not failed, failed
+
+
+def test_float16_squares_overflow_but_the_norms_do_not() -> None:
+    """The pitfall 'squaring large activations in float16 overflows': 300^2 = 90000 > 65504, float16's
+    largest value. nn.RMSNorm (and rms_norm_torch) square in float32 and return a finite 1."""
+    x = torch.full((1, 4), 300.0, dtype=torch.float16)
+    assert torch.finfo(torch.float16).max == 65504.0
+    assert torch.isinf(x.pow(2).mean())
+    for y in (nn.RMSNorm(4, dtype=torch.float16)(x), rms_norm_torch(x, 4)):
+        torch.testing.assert_close(y.detach(), torch.ones(1, 4, dtype=torch.float16))
