@@ -169,7 +169,7 @@ def encoder_layer(
     params: Mapping[str, ArrayLike],
     num_heads: int,
     *,
-    src_valid: ArrayLike | None = None,
+    mask: ArrayLike | None = None,
     norm_first: bool = False,
     activation: str = "relu",
     dropout_p: float = 0.0,
@@ -186,8 +186,9 @@ def encoder_layer(
     :param x: the source sequence, shape ``(batch, seq, d_model)``.
     :param params: the dict of ``init_layer_params`` or ``layer_params_from_torch``.
     :param num_heads: ``h``; must divide ``d_model``.
-    :param src_valid: boolean ``(batch, seq)``, ``True`` for real tokens and ``False`` for
-        padding: the opposite of PyTorch's ``src_key_padding_mask``. Padding keys are hidden.
+    :param mask: key padding, boolean ``(batch, seq)``, ``True`` for real tokens and
+        ``False`` for padding (the package's convention, as ``concepts.masking``; the
+        opposite of PyTorch's ``src_key_padding_mask``). Padding keys are hidden.
     :param norm_first: pre-LN when ``True``.
     :param activation: ``"relu"`` (the paper's) or ``"gelu"`` (exact, as PyTorch's).
     :param dropout_p: residual dropout probability (the paper's base model uses 0.1).
@@ -207,8 +208,8 @@ def encoder_layer(
     ([[0.0, 0.0, 0.0]], [[1.0, 1.0, 1.0]])
     """
     x, p = as_array(x, "x"), {k: as_array(v, f"params[{k!r}]") for k, v in params.items()}
-    valid = None if src_valid is None else as_array(src_valid, "src_valid", dtype=None)
-    _check_layer(x.shape, None, p, num_heads, {"src_valid": (valid, x.shape[:2])}, activation, dropout_p)
+    valid = None if mask is None else as_array(mask, "mask", dtype=None)
+    _check_layer(x.shape, None, p, num_heads, {"mask": (valid, x.shape[:2])}, activation, dropout_p)
     keep, act, (norm1, norm2) = _keep(None, valid), _act(activation), _norms(p, 2, _layer_norm, eps)
     gen = require_rng(rng) if dropout_p > 0 else None  # one stream for every dropout of the layer
 
@@ -241,7 +242,7 @@ def encoder_layer_torch(
     params: Mapping[str, torch.Tensor],
     num_heads: int,
     *,
-    src_valid: torch.Tensor | None = None,
+    mask: torch.Tensor | None = None,
     norm_first: bool = False,
     activation: str = "relu",
     dropout_p: float = 0.0,
@@ -263,10 +264,8 @@ def encoder_layer_torch(
     F = require_torch().nn.functional
     for name, t in {"x": x, **{f"params[{k!r}]": v for k, v in params.items()}}.items():
         require_tensor(t, name)
-    _check_layer(
-        tuple(x.shape), None, params, num_heads, {"src_valid": (src_valid, tuple(x.shape[:2]))}, activation, dropout_p
-    )
-    p, keep, act = params, _keep(None, src_valid), getattr(F, activation)
+    _check_layer(tuple(x.shape), None, params, num_heads, {"mask": (mask, tuple(x.shape[:2]))}, activation, dropout_p)
+    p, keep, act = params, _keep(None, mask), getattr(F, activation)
     norm1, norm2 = _norms(p, 2, _layer_norm_torch, eps)
 
     def drop(z: torch.Tensor) -> torch.Tensor:
@@ -283,8 +282,8 @@ def decoder_layer(
     num_heads: int,
     *,
     is_causal: bool = True,
-    tgt_valid: ArrayLike | None = None,
-    memory_valid: ArrayLike | None = None,
+    mask: ArrayLike | None = None,
+    memory_mask: ArrayLike | None = None,
     norm_first: bool = False,
     activation: str = "relu",
     dropout_p: float = 0.0,
@@ -305,8 +304,9 @@ def decoder_layer(
     :param num_heads: ``h`` for both attentions; must divide ``d_model``.
     :param is_causal: position ``i`` sees target positions ``j <= i`` only (the paper's mask);
         PyTorch needs ``tgt_mask`` for this, it has no default.
-    :param tgt_valid: boolean ``(batch, seq_tgt)``, ``False`` marks padding.
-    :param memory_valid: boolean ``(batch, seq_src)``, ``False`` marks source padding.
+    :param mask: target key padding, boolean ``(batch, seq_tgt)``, ``True`` = real token.
+    :param memory_mask: source key padding, boolean ``(batch, seq_src)``, ``True`` = real
+        token (not PyTorch's ``memory_mask``, a ``(T, S)`` attention mask where ``True`` blocks).
     :param norm_first: pre-LN when ``True``; the other knobs as in ``encoder_layer``.
     :returns: shape ``(batch, seq_tgt, d_model)``.
     :raises ValueError: as ``encoder_layer``, and for a ``memory`` whose batch or width differ.
@@ -327,10 +327,9 @@ def decoder_layer(
     y, memory = as_array(y, "y"), as_array(memory, "memory")
     p = {k: as_array(v, f"params[{k!r}]") for k, v in params.items()}
     tv, mv = (
-        None if m is None else as_array(m, n, dtype=None)
-        for m, n in ((tgt_valid, "tgt_valid"), (memory_valid, "memory_valid"))
+        None if m is None else as_array(m, n, dtype=None) for m, n in ((mask, "mask"), (memory_mask, "memory_mask"))
     )
-    masks = {"tgt_valid": (tv, y.shape[:2]), "memory_valid": (mv, memory.shape[:2])}
+    masks = {"mask": (tv, y.shape[:2]), "memory_mask": (mv, memory.shape[:2])}
     _check_layer(y.shape, memory.shape, p, num_heads, masks, activation, dropout_p)
     T, act, (norm1, norm2, norm3) = y.shape[1], _act(activation), _norms(p, 3, _layer_norm, eps)
     self_keep = _keep(causal_mask(T) if is_causal else None, tv)  # (T, T): i sees j <= i
@@ -355,8 +354,8 @@ def decoder_layer_torch(
     num_heads: int,
     *,
     is_causal: bool = True,
-    tgt_valid: torch.Tensor | None = None,
-    memory_valid: torch.Tensor | None = None,
+    mask: torch.Tensor | None = None,
+    memory_mask: torch.Tensor | None = None,
     norm_first: bool = False,
     activation: str = "relu",
     dropout_p: float = 0.0,
@@ -378,12 +377,12 @@ def decoder_layer_torch(
     F = pt.nn.functional
     for name, t in {"y": y, "memory": memory, **{f"params[{k!r}]": v for k, v in params.items()}}.items():
         require_tensor(t, name)
-    masks = {"tgt_valid": (tgt_valid, tuple(y.shape[:2])), "memory_valid": (memory_valid, tuple(memory.shape[:2]))}
+    masks = {"mask": (mask, tuple(y.shape[:2])), "memory_mask": (memory_mask, tuple(memory.shape[:2]))}
     _check_layer(tuple(y.shape), tuple(memory.shape), params, num_heads, masks, activation, dropout_p)
     p, T, act = params, y.shape[1], getattr(F, activation)
     norm1, norm2, norm3 = _norms(p, 3, _layer_norm_torch, eps)
-    self_keep = _keep(pt.from_numpy(causal_mask(T)).to(y.device) if is_causal else None, tgt_valid)  # (T, T)
-    cross_keep = _keep(None, memory_valid)
+    self_keep = _keep(pt.from_numpy(causal_mask(T)).to(y.device) if is_causal else None, mask)  # (T, T)
+    cross_keep = _keep(None, memory_mask)
 
     def drop(z: torch.Tensor) -> torch.Tensor:
         return F.dropout(z, dropout_p, training=dropout_p > 0)

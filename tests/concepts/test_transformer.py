@@ -52,13 +52,13 @@ def _t(a):
 
 def encoder_via_torch(x, params, num_heads, **kw) -> np.ndarray:
     """``encoder_layer_torch`` on NumPy arrays."""
-    kw = {k: _t(v) if k == "src_valid" else v for k, v in kw.items()}
+    kw = {k: _t(v) if k == "mask" else v for k, v in kw.items()}
     return encoder_layer_torch(_t(x), {k: _t(v) for k, v in params.items()}, num_heads, **kw).numpy()
 
 
 def decoder_via_torch(y, memory, params, num_heads, **kw) -> np.ndarray:
     """``decoder_layer_torch`` on NumPy arrays."""
-    kw = {k: _t(v) if k.endswith("valid") else v for k, v in kw.items()}
+    kw = {k: _t(v) if k in ("mask", "memory_mask") else v for k, v in kw.items()}
     return decoder_layer_torch(_t(y), _t(memory), {k: _t(v) for k, v in params.items()}, num_heads, **kw).numpy()
 
 
@@ -113,7 +113,7 @@ def check_encoder_against_torch(
     x = scale * rng.standard_normal((b, s, d))
     valid = random_valid(rng, b, s) if padded else None
     want = ref(_t(x), src_key_padding_mask=None if valid is None else _t(~valid)).detach().numpy()
-    got = encoder_fn(x, layer_params_from_torch(ref), h, src_valid=valid, norm_first=norm_first, activation=activation)
+    got = encoder_fn(x, layer_params_from_torch(ref), h, mask=valid, norm_first=norm_first, activation=activation)
     assert_close(got, want)
 
 
@@ -137,7 +137,7 @@ def check_decoder_against_torch(
     ).detach()
     params = layer_params_from_torch(ref)
     kw = {"norm_first": norm_first, "activation": activation}
-    got = decoder_fn(y, memory, params, h, tgt_valid=tgt_valid, memory_valid=mem_valid, **kw)
+    got = decoder_fn(y, memory, params, h, mask=tgt_valid, memory_mask=mem_valid, **kw)
     assert_close(got, want.numpy())
 
 
@@ -196,7 +196,7 @@ def test_fully_padded_sequence_gives_the_same_finite_output_as_torch() -> None:
     valid = np.array([[True, True, False], [False, False, False]])
     want = ref(_t(x), src_key_padding_mask=_t(~valid)).detach().numpy()
     for impl in ENCODERS.values():
-        got = impl(x, layer_params_from_torch(ref), 2, src_valid=valid, norm_first=True)
+        got = impl(x, layer_params_from_torch(ref), 2, mask=valid, norm_first=True)
         assert np.isfinite(got).all()
         assert_close(got, want)
 
@@ -308,10 +308,10 @@ def check_padding_is_invisible(encoder_fn: Layer) -> None:
     p = init_layer_params(8, 16, rng=8)
     x = rng.standard_normal((2, 5, 8))
     valid = np.array([[True] * 5, [True, True, True, False, False]])
-    out = encoder_fn(x, p, 2, src_valid=valid)
+    out = encoder_fn(x, p, 2, mask=valid)
     x2 = x.copy()
     x2[1, 3:] = rng.standard_normal((2, 8))
-    assert_close(encoder_fn(x2, p, 2, src_valid=valid)[valid], out[valid])
+    assert_close(encoder_fn(x2, p, 2, mask=valid)[valid], out[valid])
     assert not np.allclose(encoder_fn(x2, p, 2)[1, :3], out[1, :3])  # without the mask they would
 
 
@@ -584,8 +584,8 @@ def layer_bad_inputs() -> list[tuple[Callable, dict, str]]:
         (encoder_layer, dict(x=x, params=p, num_heads=2, dropout_p=1.0), r"dropout_p must be in \[0, 1\); got 1\.0"),
         (
             encoder_layer,
-            dict(x=x, params=p, num_heads=2, src_valid=np.ones((2, 3), int)),
-            r"src_valid must be boolean of shape \(2, 3\); got shape \(2, 3\), dtype int64",
+            dict(x=x, params=p, num_heads=2, mask=np.ones((2, 3), int)),
+            r"mask must be boolean of shape \(2, 3\); got shape \(2, 3\), dtype int64",
         ),
         (
             decoder_layer,
@@ -595,8 +595,8 @@ def layer_bad_inputs() -> list[tuple[Callable, dict, str]]:
         (decoder_layer, dict(y=x, memory=m, params=p, num_heads=2), r"missing \['cross_attn"),
         (
             decoder_layer,
-            dict(y=x, memory=m, params=pd, num_heads=2, memory_valid=np.ones((2, 3), bool)),
-            r"memory_valid must be boolean of shape \(2, 4\); got shape \(2, 3\)",
+            dict(y=x, memory=m, params=pd, num_heads=2, memory_mask=np.ones((2, 3), bool)),
+            r"memory_mask must be boolean of shape \(2, 4\); got shape \(2, 3\)",
         ),
     ]
 
@@ -812,3 +812,37 @@ def test_exercise_checks_pass_on_our_implementation(exercise: str) -> None:
 def test_pre_ln_encoder_layer_is_encoder_layer_with_norm_first() -> None:
     p, x = init_layer_params(8, 16), np.random.default_rng(50).standard_normal((2, 3, 8))
     assert_close(pre_ln_encoder_layer(x, p, 2), encoder_layer(x, p, 2, norm_first=True))
+
+
+PAGE_SLUG = "transformer"
+
+
+def test_page_folds_exactly_the_docstrings() -> None:
+    """Each ``:lines:`` under a ``:pyobject:`` literalinclude on the page skips exactly the docstring.
+
+    The Code stage shows the algorithm first (issue 8); when a docstring grows, this says which
+    ``:lines:`` to update instead of letting the page show half a docstring or cut code.
+    """
+    import ast
+    import re
+
+    root = Path(__file__).resolve().parents[2]
+    page = (root / "docs" / "concepts" / f"{PAGE_SLUG}.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```\{literalinclude\} \.\./\.\./(\S+)\n((?::[a-z-]+:.*\n)+)", page)
+    checked = 0
+    for path, options in blocks:
+        pyobject = re.search(r":pyobject: (\S+)", options)
+        lines = re.search(r":lines: (\S+)", options)
+        if not (pyobject and lines):
+            continue
+        tree = ast.parse((root / path).read_text(encoding="utf-8"))
+        *owners, name = pyobject.group(1).split(".")
+        scope = tree
+        for owner in owners:
+            scope = next(n for n in scope.body if isinstance(n, ast.ClassDef) and n.name == owner)
+        node = next(n for n in scope.body if isinstance(n, ast.FunctionDef | ast.ClassDef) and n.name == name)
+        doc = node.body[0]
+        want = f"1-{doc.lineno - node.lineno},{doc.end_lineno - node.lineno + 2}-"
+        assert lines.group(1) == want, (path, pyobject.group(1), lines.group(1), want)
+        checked += 1
+    assert checked >= 3
