@@ -16,7 +16,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import ArrayLike
 
-from concepts._checks import as_array, require_positive_int, require_rng, require_tensor, require_torch
+from concepts._checks import (
+    as_array,
+    require_positive,
+    require_positive_int,
+    require_rng,
+    require_tensor,
+    require_torch,
+)
 
 if TYPE_CHECKING:
     import torch
@@ -52,12 +59,6 @@ _SENTENCES = (
 )
 TOY_CORPUS = tuple(_SENTENCES.split(". "))
 """Eighteen sentences on three topics (animals, baking, space) that share only function words."""
-
-
-def _positive_finite(value: float, name: str) -> float:
-    if not (math.isfinite(value) and value > 0):
-        raise ValueError(f"{name} must be a positive finite number; got {value!r}")
-    return value
 
 
 def _ids(ids: ArrayLike, vocab_size: int) -> np.ndarray:
@@ -148,7 +149,7 @@ def info_nce_loss(queries: ArrayLike, keys: ArrayLike, *, temperature: float = 0
     >>> round(info_nce_loss([[1.0, 0.0], [0.0, 1.0]], [[1.0, 0.0], [0.0, 1.0]], temperature=1.0), 4)
     0.3133
     """
-    _positive_finite(temperature, "temperature")
+    require_positive(temperature, "temperature")
     q, k = as_array(queries, "queries"), as_array(keys, "keys")
     if q.shape != k.shape or q.ndim != 2:
         raise ValueError(f"queries and keys must both have shape (B, d); got {q.shape} and {k.shape}")
@@ -298,10 +299,10 @@ def train_sgns(
     >>> bool(cosine_similarity(v["cat"], v["dog"]) > cosine_similarity(v["cat"], v["rocket"]))
     True
     """
-    knobs = {"dim": dim, "window": window, "negatives": negatives, "epochs": epochs, "batch_size": batch_size}
-    for name, n in knobs.items():
+    sizes = {"dim": dim, "window": window, "negatives": negatives, "epochs": epochs, "batch_size": batch_size}
+    for name, n in sizes.items():
         require_positive_int(n, name)
-    _positive_finite(lr, "lr")
+    require_positive(lr, "lr")
     if isinstance(corpus, str):
         raise ValueError("corpus must be a sequence of sentences; got a single string")
     sentences = [s.split() for s in corpus]
@@ -338,7 +339,7 @@ def glove_weight(x: ArrayLike, *, x_max: float = 100.0, alpha: float = 0.75) -> 
     x = as_array(x, "x")
     if (x < 0).any() or not np.isfinite(x).all():
         raise ValueError("x must hold finite co-occurrence counts >= 0; got a negative or non-finite entry")
-    return np.minimum(x / _positive_finite(x_max, "x_max"), 1.0) ** _positive_finite(alpha, "alpha")
+    return np.minimum(x / require_positive(x_max, "x_max"), 1.0) ** require_positive(alpha, "alpha")
 
 
 def _glove_shapes(W: tuple, W_tilde: tuple, b: tuple, b_tilde: tuple, X: tuple) -> None:
