@@ -480,3 +480,23 @@ def test_float16_squares_overflow_but_the_norms_do_not() -> None:
     assert torch.isinf(x.pow(2).mean())
     for y in (nn.RMSNorm(4, dtype=torch.float16)(x), rms_norm_torch(x, 4)):
         torch.testing.assert_close(y.detach(), torch.ones(1, 4, dtype=torch.float16))
+
+
+@pytest.mark.parametrize(
+    ("dtype", "tol"),
+    [(torch.float32, dict(rtol=1e-5, atol=1e-5)), (torch.bfloat16, dict(rtol=5e-2, atol=5e-2))],
+    ids=str,
+)
+@pytest.mark.parametrize("norm_first", [True, False])
+def test_residual_block_matches_encoder_layer_in_low_precision(norm_first, dtype, tol) -> None:
+    """Two ``residual_block_torch`` calls equal nn.TransformerEncoderLayer in float32 and bfloat16."""
+    torch.manual_seed(0)
+    layer = nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, batch_first=True, norm_first=norm_first)
+    layer = layer.to(dtype).eval()
+    x = torch.randn(2, 5, 8).to(dtype).requires_grad_()  # grad disables the fused fast path
+    attn = lambda h: layer.self_attn(h, h, h, need_weights=False)[0]  # noqa: E731
+    mlp = lambda h: layer.linear2(layer.activation(layer.linear1(h)))  # noqa: E731
+    h = residual_block_torch(x, attn, layer.norm1, norm_first=norm_first)
+    out = residual_block_torch(h, mlp, layer.norm2, norm_first=norm_first)
+    assert out.dtype == dtype
+    torch.testing.assert_close(out, layer(x), **tol)
