@@ -39,6 +39,7 @@ from concepts.embeddings import (
     tied_parameters_saved,
     train_sgns,
 )
+from concepts.exercises.embeddings import _autograd_sgns
 
 BANK = Path(__file__).resolve().parents[2] / "quiz" / "banks" / "embeddings.json"
 GPT2_SMALL = {"vocab_size": 50257, "n_positions": 1024, "d_model": 768, "num_layers": 12}
@@ -204,14 +205,9 @@ def test_noise_distribution() -> None:
 # ---------------------------------------------------------------- SGNS loss and gradients
 
 
-def reference_sgns(v_c: np.ndarray, u_o: np.ndarray, u_neg: np.ndarray):
-    """Loss and gradients by torch autograd, written independently of the package."""
-    t = [torch.from_numpy(np.ascontiguousarray(a)).requires_grad_() for a in (v_c, u_o, u_neg)]
-    s_o = torch.einsum("...d,...d->...", t[0], t[1])
-    s_neg = torch.einsum("...kd,...d->...k", t[2], t[0])
-    loss = -F.logsigmoid(s_o) - F.logsigmoid(-s_neg).sum(-1)
-    loss.sum().backward()
-    return loss.detach().numpy(), *(x.grad.numpy() for x in t)
+# Loss and gradients by torch autograd, written independently of the package: the same reference the
+# exercise checks use, so a learner's solution and ours are graded against one thing.
+reference_sgns = _autograd_sgns
 
 
 # (batch axes, d, k)
