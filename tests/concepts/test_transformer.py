@@ -658,7 +658,7 @@ def computed_answers() -> dict[str, float]:
         "transformer.lr-step-16000": float(warmup_lr(16000)) * 1e4,
         "transformer.encoder-layer-params": encoder_layer_param_count(512, 2048),
         "transformer.base-params-millions": transformer_param_count() / 1e6,
-        "transformer.smoothed-target-prob": float(q4[0]),
+        "transformer.smoothed-loss-floor": label_smoothing_loss(np.log(q4)[None], [0], epsilon=0.1),
         "transformer.optimal-logit-gap": float(np.log(q4[0] / q4[1])),
         "transformer.untied-extra-millions": (transformer_param_count(tied=False) - transformer_param_count()) / 1e6,
         # one layer with d = 1000 and d_ff = 3,498,000 has N = 4e6 + 2 * 1000 * 3,498,000 = 7e9 weights
@@ -846,3 +846,29 @@ def test_page_folds_exactly_the_docstrings() -> None:
         assert lines.group(1) == want, (path, pyobject.group(1), lines.group(1), want)
         checked += 1
     assert checked >= 3
+
+
+def test_smoothed_loss_floor_in_both_conventions() -> None:
+    """Page: for K = 4, eps = 0.1 the loss cannot fall below H(q): 0.349 (PyTorch), 0.435 (tensor2tensor)."""
+    for spread, floor in (("all", 0.349), ("others", 0.435)):
+        q = smoothed_targets([0], 4, epsilon=0.1, spread=spread)
+        best = label_smoothing_loss(np.log(q), [0], epsilon=0.1, spread=spread)
+        assert round(best, 3) == floor
+        assert (
+            label_smoothing_loss(np.log(q) + np.array([[0.1, 0.0, 0.0, 0.0]]), [0], epsilon=0.1, spread=spread) > best
+        )
+
+
+def test_lambdalr_calls_the_schedule_with_step_0_when_built() -> None:
+    """Bank (transformer.schedule-step-zero) and page: the paper's formula fed to LambdaLR as is
+    crashes at construction, because LambdaLR evaluates it at step 0 and 0 ** -0.5 divides by zero."""
+    opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=1.0)
+    seen = []
+
+    def paper(s: int) -> float:
+        seen.append(s)
+        return 512**-0.5 * min(s**-0.5, s * 4000**-1.5)
+
+    with pytest.raises(ZeroDivisionError):
+        torch.optim.lr_scheduler.LambdaLR(opt, paper)
+    assert seen == [0]
