@@ -32,6 +32,7 @@ from concepts.decoding import (
     table_lm,
     tiny_lm,
 )
+from concepts.exercises.decoding import exhaustive_search, reference_scores
 
 Search = Callable[..., tuple[list[int], float]]
 BANK = Path(__file__).resolve().parents[2] / "quiz" / "banks" / "decoding.json"
@@ -41,46 +42,14 @@ WORKED = {(): [0.1, 0.5, 0.4], (1,): [0.4, 0.3, 0.3], (2,): [0.9, 0.05, 0.05]}
 
 
 # ---------------------------------------------------------------- the reference
-
-
-def reference_scores(lm, prefix: list[int], penalty: float, ngram: int) -> list[float]:
-    """The model's next-token log-probabilities after both repetition controls, by plain loops."""
-    row = [float(x) for x in lm(prefix)]
-    for token in set(prefix):
-        row[token] = row[token] / penalty if row[token] > 0 else row[token] * penalty
-    if ngram:
-        seen = {tuple(prefix[i : i + ngram]) for i in range(len(prefix) - ngram + 1)}
-        tail = tuple(prefix[len(prefix) - ngram + 1 :]) if ngram > 1 else ()
-        row = [-math.inf if (*tail, y) in seen else x for y, x in enumerate(row)]
-    return row
+# reference_scores (both repetition controls by plain loops) and exhaustive_search (every output up to
+# max_len tokens) live in concepts.exercises.decoding, where they also grade learners' solutions.
 
 
 def sequence_score(lm, prompt, seq, *, alpha=0.0, form="simple", penalty=1.0, ngram=0) -> float:
     """Summed log-probability of seq after prompt under the reference controls, divided by lp."""
     logp = sum(reference_scores(lm, [*prompt, *seq[:i]], penalty, ngram)[seq[i]] for i in range(len(seq)))
     return logp / length_penalty(len(seq), alpha, form=form)
-
-
-def exhaustive_search(lm, prompt=(), *, vocab: int, max_len: int, alpha=0.0, form="simple", penalty=1.0, ngram=0):
-    """Every sequence of non-EOS tokens followed by EOS, of 1 .. max_len tokens, plus every
-    sequence of max_len non-EOS tokens (cut off); the best by summed log-probability / lp.
-    Depth-first over prefixes, so each prefix is scored once."""
-    best = (-math.inf, [])
-
-    def visit(seq: list[int], logp: float) -> None:
-        nonlocal best
-        row = reference_scores(lm, [*prompt, *seq], penalty, ngram)
-        n = len(seq) + 1
-        for token in range(vocab):
-            if token == 0 or n == max_len:  # a finished (EOS) or cut-off sequence
-                score = (logp + row[token]) / length_penalty(n, alpha, form=form)
-                if score > best[0]:
-                    best = (score, [*seq, token])
-            if token != 0 and n < max_len:
-                visit([*seq, token], logp + row[token])
-
-    visit([], 0.0)
-    return best[1], best[0]
 
 
 # ---------------------------------------------------------------- beam = exhaustive
