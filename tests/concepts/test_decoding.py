@@ -1,8 +1,9 @@
 """Greedy and beam search checked against exhaustive search on tiny models, in float64.
 
 The reference enumerates every output up to ``max_len`` tokens (each ending in EOS, or
-cut off at ``max_len``), scores it with the same repetition controls written
-independently here, and keeps the best. Each ``check_*`` takes the implementation under
+cut off at ``max_len``), scores it with the repetition controls written as plain loops
+(both in ``concepts.exercises.decoding``, independent of the search code), and keeps the
+best. Each ``check_*`` takes the implementation under
 test (a function with the signature of ``concepts.decoding.beam_search``, ``greedy_search``
 or ``apply_repetition_penalty``), so the same checks can grade a learner's solution.
 """
