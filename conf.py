@@ -39,6 +39,9 @@ nitpick_ignore_regex = [
     (r"py:.*", r"(Any|Callable|Iterator|Iterable|Sequence|Mapping|Literal|Self|NDArray|Tensor|ArrayLike)"),
     (r"py:.*", r"(float|int|str|bool|None|dict|list|tuple|set|object|type|slice)"),
     (r"py:.*", r"concepts\..*\.(Array|Floats|FloatArray)"),
+    # PyTorch is imported inside functions (it is an optional extra), so autodoc2 resolves a
+    # `torch.Tensor` hint against the function's own name.
+    (r"py:.*", r"concepts\..*\.torch(\..*)?"),
 ]
 suppress_warnings = ["myst.header"]
 
@@ -49,13 +52,22 @@ myst_heading_anchors = 3
 
 # -- autodoc2 ------------------------------------------------------------------------------
 
+# concepts/exercises (checks, starter files, known-wrong solutions) is for `python -m quiz
+# check`, not API reference: the starters raise NotImplementedError by design.
 autodoc2_packages = [
-    {"path": "../concepts", "auto_mode": True},
+    # Private helper modules (concepts/_checks.py) are not API either; "_[!_]*" spares __init__.
+    {
+        "path": "../concepts",
+        "auto_mode": True,
+        "exclude_dirs": ["__pycache__", "exercises"],
+        "exclude_files": ["_[!_]*.py"],
+    },
 ]
 autodoc2_output_dir = "apidocs"
 autodoc2_render_plugin = "myst"
 autodoc2_hidden_objects = ["private", "inherited", "dunder"]
-autodoc2_module_all_regexes = [r"concepts\..*"]
+# Public modules document what __all__ lists; private helpers (concepts._checks) need none.
+autodoc2_module_all_regexes = [r"concepts\.(?!_)\w+"]
 # Docstrings are reStructuredText with :param: field lists (STYLE.md), whatever the pages use.
 autodoc2_docstring_parser_regexes = [(r".*", "rst")]
 
@@ -79,8 +91,12 @@ doctest_test_doctest_blocks = ""
 plot_include_source = False
 plot_html_show_source_link = False
 plot_html_show_formats = False
-plot_formats = [("png", 144)]
-plot_rcparams = {"figure.dpi": 144, "savefig.bbox": "tight", "font.size": 10}
+# Saved at 200 dpi (sharp on high-density screens) and shown at 100 px an inch
+# (quiz.sphinxext sets the width from the file): a 6.4 in figure is 640 px wide on the page,
+# fits the 750 px column at its natural size, and its 10 pt labels are 14 px on screen.
+plot_formats = [("png", 200)]
+plot_rcparams = {"figure.dpi": 100, "savefig.bbox": "tight", "font.size": 10}
+plot_display_dpi = 100
 plot_working_directory = str(ROOT)
 
 # -- HTML ----------------------------------------------------------------------------------
@@ -89,6 +105,9 @@ html_theme = "sphinx_book_theme"
 html_title = "Interview concepts"
 html_static_path = ["docs/_static"]
 html_css_files = ["site.css"]
+html_js_files = [("site.js", {"defer": "defer"})]
+# The concept page ranks first for its own name, above the API pages that repeat it.
+html_search_scorer = "docs/_static/search_scorer.js"
 html_theme_options = {
     "show_toc_level": 2,
     "use_download_button": False,

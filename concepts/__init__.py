@@ -36,25 +36,25 @@ CATALOG: tuple[Concept, ...] = (
         "attention",
         "Scaled dot-product attention",
         1,
-        "Queries look up keys by similarity and average the values; why scores are divided by sqrt(d_k).",
+        "Queries look up keys by similarity and average the values; why scores are divided by $\\sqrt{d_k}$.",
     ),
     Concept(
         "multi_head_attention",
         "Multi-head attention",
         1,
-        "Split d_model into h heads, attend in each, concatenate and project: 4d^2+4d parameters.",
+        "Split $d_\\text{model}$ into $h$ heads, attend in each, concatenate and project: $4d^2+4d$ parameters.",
     ),
     Concept(
         "grouped_query_attention",
         "MQA and GQA",
         1,
-        "Query heads share key/value heads in groups: the KV cache shrinks by h/g; MHA checkpoints mean-pool.",
+        "Query heads share key/value heads in groups: the KV cache shrinks by $h/g$; MHA checkpoints mean-pool.",
     ),
     Concept(
         "kv_cache",
         "KV cache",
         1,
-        "Keep past keys and values so each decode step feeds one token: exact by causality, 2·L·h_kv·d·bytes a token.",
+        "Keep past keys and values so a decode step feeds one token: exact by causality, $2Lh_{kv}d$ values a token.",
     ),
     Concept(
         "positional_encoding",
@@ -78,7 +78,7 @@ CATALOG: tuple[Concept, ...] = (
         "feed_forward",
         "Feed-forward networks and activations",
         1,
-        "Position-wise FFN; ReLU, GELU (exact vs tanh), SiLU, SwiGLU at 8/3 d: why Llama-7B's FFN is 11008 wide.",
+        "Position-wise FFN; ReLU, GELU (exact vs tanh), SiLU, SwiGLU at $8d/3$: why Llama-7B's FFN is 11008 wide.",
     ),
     Concept(
         "masking",
@@ -126,7 +126,7 @@ CATALOG: tuple[Concept, ...] = (
         "rnn",
         "Why transformers replaced RNNs",
         1,
-        "Elman RNN and LSTM vs nn.RNN, backprop through time, vanishing gradients measured, O(n) path length.",
+        "Elman RNN and LSTM vs nn.RNN, backprop through time, vanishing gradients measured, $O(n)$ path length.",
     ),
     Concept(
         "pca",

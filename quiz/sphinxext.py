@@ -50,6 +50,16 @@ KIND_HINTS = {
     "text": "Answer with a word or a short phrase.",
 }
 SAFE_SCHEMES = {"http", "https", "mailto"}
+# What each part of the catalog is for, shown under its heading on the index.
+PART_PURPOSES = {
+    1: "The pieces every LLM is built from, from attention to decoding. Read them in order: "
+    "each page builds on the ones before it.",
+    2: "How the building blocks combine into the model families interviews name, and what each family is good at.",
+    3: "What makes serving and long contexts affordable: memory, bandwidth and the quadratic cost of attention.",
+    4: "How language models are pre-trained, fine-tuned and aligned, and what each step costs.",
+    5: "The optimisation, initialisation and regularisation underneath every model.",
+    6: "The methods still asked about outside deep learning; each page stands on its own.",
+}
 EXERCISE_LEVELS = {"warm-up": "warm-up", "interview": "interview depth"}
 WORDS_PER_MINUTE = 200
 # Fenced directives whose body is code, data or maths, not prose a reader reads word by word.
@@ -265,11 +275,14 @@ class QuestionsDirective(_BankDirective):
             return []
         slug = bank["concept"]
         out = nodes.container(classes=["quiz-questions"], ids=[f"quiz-{nodes.make_id(slug)}"])
+        # quiz.js rewrites the "how" once the questions become forms with a Check button.
         intro = self.paragraph(
-            f"{len(bank['questions'])} questions. Answer each before you open it, or drill them in a terminal "
-            "with feedback and a score: ",
+            f"{len(bank['questions'])} questions. ",
+            nodes.inline("", "Answer each before you open it", classes=["quiz-intro-how"]),
+            ", or drill them in a terminal with feedback and a score: ",
             nodes.literal("", f"python -m quiz {slug}"),
             ".",
+            classes=["quiz-intro"],
         )
         out += intro
         out += nodes.raw("", _data_script(bank), format="html")
@@ -308,7 +321,7 @@ class QuestionsDirective(_BankDirective):
             unit = f" {q['unit']}" if "unit" in q else ""
             body.append(
                 self.paragraph(
-                    nodes.strong("", f"Answer: {q['answer']:g}{unit}"),
+                    nodes.strong("", f"Answer: {q['answer']:.12g}{unit}"),
                     f" (accepted {' or '.join(filter(None, tol))})",
                     classes=["quiz-key"],
                 )
@@ -320,15 +333,34 @@ class QuestionsDirective(_BankDirective):
                     nodes.strong("", f"Answer: {q['accept'][0]}"), f" (accepted: {accepted})", classes=["quiz-key"]
                 )
             )
+        if q.get("misconceptions"):
+            body.append(self.misconceptions(q))
         body.append(nodes.container("", *self.markdown(q["explanation"]), classes=["quiz-explanation"]))
         reread = nodes.reference("", "the section that teaches it", internal=True, refuri=f"#{q['source']}")
         body.append(self.paragraph("Reread ", reread, ".", classes=["quiz-reread"]))
         block += _dropdown("Show the answer", body)
         return block
 
+    def misconceptions(self, q: dict[str, Any]) -> nodes.container:
+        """The classic wrong answers and why each tempts; quiz.js shows the one a learner gives."""
+        out = nodes.container(classes=["quiz-misconceptions"])
+        out += self.paragraph(nodes.strong("", "Common wrong answers:"))
+        items = nodes.bullet_list()
+        for i, m in enumerate(q["misconceptions"]):
+            shown = f"{m['answer']:.12g}" if isinstance(m["answer"], int | float) else str(m["answer"])
+            para = nodes.paragraph("", "", nodes.strong("", f"{shown}: "))
+            para += nodes.inline("", "", *self.markdown(m["explain"], inline=True), classes=["quiz-misconception"])
+            items += nodes.list_item("", para, ids=[f"{question_anchor(q['id'])}-m{i}"])
+        out += items
+        return out
 
-def _exercise_list(directive: _BankDirective, bank: dict[str, Any]) -> list[nodes.Node]:
-    """The bank's exercises as a list: title, level and time, summary, the two commands."""
+
+def _exercise_list(directive: _BankDirective, bank: dict[str, Any], page: str = "") -> list[nodes.Node]:
+    """The bank's exercises as a list: title, level and time, summary, the two commands.
+
+    ``page`` is the address of the concept's page relative to this one ("" on the page
+    itself, where each ``source`` is also checked to be an id on the page).
+    """
     exercises = bank.get("exercises") or []
     if not exercises:
         return [
@@ -352,8 +384,11 @@ def _exercise_list(directive: _BankDirective, bank: dict[str, Any]) -> list[node
         block = nodes.literal_block(commands, commands, language="console")
         item += block
         if ex.get("source"):
-            ref = directive.markdown(f"{{ref}}`Reread the section it practises <{ex['source']}>`.", inline=True)
-            item += directive.paragraph(*ref, classes=["quiz-reread"])
+            if not page:
+                pending = directive.env.temp_data.setdefault("quiz_sources", [])
+                pending.append((ex["id"], ex["source"], directive.get_location()))
+            link = nodes.reference("", "the section it practises", internal=True, refuri=f"{page}#{ex['source']}")
+            item += directive.paragraph("Reread ", link, ".", classes=["quiz-reread"])
         items += item
     return [items]
 
@@ -389,7 +424,11 @@ class ExerciseIndexDirective(_BankDirective):
                 continue
             title = self.markdown(f"{{ref}}`{concept.title} <concept-{concept.slug}>`", inline=True)
             out += nodes.rubric("", "", *title, classes=["quiz-exercise-concept"])
-            out.extend(_exercise_list(self, bank))
+            try:
+                page = self.env.app.builder.get_relative_uri(self.env.docname, f"concepts/{concept.slug}")
+            except Exception:  # a builder without pages (doctest, linkcheck)
+                page = f"concepts/{concept.slug}.html"
+            out.extend(_exercise_list(self, bank, page))
         return [out]
 
 
@@ -406,7 +445,10 @@ class CatalogDirective(SphinxDirective):
             concepts = [c for c in CATALOG if c.part == part]
             if not concepts:
                 continue
-            lines += [f"### Part {part}: {name}", "", "::::{grid} 1 2 2 3", ":gutter: 2", ""]
+            lines += [f"### Part {part}: {name}", ""]
+            if part in PART_PURPOSES:
+                lines += [":::{div} part-purpose", PART_PURPOSES[part], ":::", ""]
+            lines += ["::::{grid} 1 2 2 3", ":gutter: 2", ""]
             for c in concepts:
                 lines += [f":::{{grid-item-card}} {c.title}", f":link: concept-{c.slug}", ":link-type: ref", ""]
                 lines += [c.summary, "", f"`python -m quiz {c.slug}`", ":::", ""]
@@ -422,11 +464,13 @@ class CatalogDirective(SphinxDirective):
 
 def _data_script(bank: dict[str, Any]) -> str:
     """The grading data the page's script needs, as JSON that cannot close its own element."""
-    fields = ("id", "type", "options", "answer", "abs_tol", "rel_tol", "unit", "accept", "regex")
+    fields = ("id", "type", "options", "answer", "abs_tol", "rel_tol", "unit", "accept", "regex", "misconceptions")
     questions = [{k: q[k] for k in fields if k in q} for q in bank["questions"]]
     for q in questions:
         if "options" in q:
             q["options"] = [{"id": o["id"], "correct": o["correct"]} for o in q["options"]]
+        if "misconceptions" in q:  # the answers to match; the explanations are on the page
+            q["misconceptions"] = [{"answer": m["answer"]} for m in q["misconceptions"]]
     payload = json.dumps({"concept": bank["concept"], "questions": questions, "fold": fold_table()})
     safe = payload.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
     return f'<script type="application/json" class="quiz-data">{safe}</script>'
@@ -444,6 +488,60 @@ def _check_sources(app: Sphinx, doctree: nodes.document) -> None:
             )
 
 
+def _png_size(path: Path) -> tuple[int, int, float | None] | None:
+    """Width and height in pixels of a PNG, and its dpi when the file records one (pHYs)."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    if data[:8] != b"\x89PNG\r\n\x1a\n" or data[12:16] != b"IHDR":
+        return None
+    width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    at, dpi = 8, None
+    while at + 8 <= len(data):
+        length, kind = int.from_bytes(data[at : at + 4], "big"), data[at + 4 : at + 8]
+        if kind == b"pHYs" and data[at + 16] == 1:  # unit 1: pixels per metre
+            dpi = int.from_bytes(data[at + 8 : at + 12], "big") * 0.0254
+            break
+        if kind == b"IDAT":
+            break
+        at += 12 + length
+    return width, height, dpi
+
+
+def _figures(app: Sphinx, doctree: nodes.document, docname: str) -> None:
+    """Figures: alt text from the caption, and plots shown at ``plot_display_dpi``.
+
+    The plot directive saves at ``plot_formats``' dpi; shown at that many pixels an inch a
+    6.4 in figure would be far wider than the column and be shrunk, labels and all. Giving
+    the image its width at ``plot_display_dpi`` keeps 10 pt text at 10 pt on the screen
+    (and a 200 dpi file stays sharp on a high-density one).
+    """
+    for figure in doctree.findall(nodes.figure):
+        caption = next(iter(figure.findall(nodes.caption)), None)
+        if caption is None:
+            continue
+        text = " ".join(caption.astext().split())
+        for image in figure.findall(nodes.image):
+            if not image.get("alt") or image["alt"] == image.get("uri") or "/" in image["alt"]:
+                image["alt"] = text
+    display = app.config.plot_display_dpi
+    if not display:
+        return
+    for image in doctree.findall(nodes.image):
+        uri = image.get("candidates", {}).get("*", image.get("uri", ""))
+        if "plot_directive" not in uri or not uri.endswith(".png") or image.get("width"):
+            continue
+        size = _png_size(Path(app.srcdir, uri))
+        if size is None:
+            continue
+        width, _, dpi = size
+        formats = getattr(app.config, "plot_formats", None) or []
+        saved = dpi or next((f[1] for f in formats if isinstance(f, tuple | list) and f[0] == "png"), None)
+        if saved:
+            image["width"] = f"{round(width * display / saved)}px"
+
+
 def _add_static(app: Sphinx) -> None:
     app.config.html_static_path.append(str(STATIC))
 
@@ -458,6 +556,8 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_directive("concept-catalog", CatalogDirective)
     app.connect("builder-inited", _add_static)
     app.connect("doctree-read", _check_sources)
+    app.connect("doctree-resolved", _figures)
+    app.add_config_value("plot_display_dpi", 0, "html", types=frozenset({int, float}))
     app.add_css_file("quiz.css")
     app.add_js_file("quiz.js", loading_method="defer")
     return {"version": "0.1", "parallel_read_safe": True, "parallel_write_safe": True}

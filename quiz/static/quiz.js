@@ -69,6 +69,27 @@
     return normalized;
   }
 
+  /* The listed misconception a wrong parsed answer matches, or null: as find_misconception
+   * in quiz/grading.py. A number matches within the question's own tolerance (the nearest
+   * wins, the first on a tie); a text when both normalise to the same string. */
+  function findMisconception(q, answer, fold) {
+    const listed = q.misconceptions || [];
+    if (q.type === "numeric") {
+      let best = null;
+      listed.forEach((m, index) => {
+        if (!isClose(answer, Number(m.answer), q.rel_tol || 0, q.abs_tol || 0)) return;
+        const distance = Math.abs(answer - Number(m.answer));
+        if (best === null || distance < best.distance) best = { index, distance };
+      });
+      return best === null ? null : best.index;
+    }
+    if (q.type === "text") {
+      const index = listed.findIndex((m) => normalizeText(String(m.answer), fold) === answer);
+      return index < 0 ? null : index;
+    }
+    return null;
+  }
+
   function grade(q, answer, fold) {
     if (q.type === "single" || q.type === "multi") {
       const right = q.options.filter((o) => o.correct).map((o) => o.id);
@@ -127,9 +148,12 @@
     const explanation = details ? details.querySelector(".quiz-explanation") : null;
     const reread = details ? details.querySelector(".quiz-reread") : null;
     const key = details ? details.querySelector(".quiz-key") : null;
+    const misconceptions = details ? Array.from(details.querySelectorAll(".quiz-misconception")) : [];
+    const misconceptionList = details ? details.querySelector(".quiz-misconceptions") : null;
     const hint = block.querySelector(".quiz-hint");
     if (staticOptions) staticOptions.hidden = true;
     if (details) details.hidden = true;
+    if (misconceptionList) misconceptionList.hidden = true; // shown one at a time, when given
 
     const form = el("form", { class: "quiz-form", novalidate: "" });
     const feedback = el("div", { class: "quiz-feedback", role: "status", "aria-live": "polite" });
@@ -201,12 +225,23 @@
             feedback.append(p);
           });
         }
-      } else if (key) {
-        feedback.append(el("p", { class: "quiz-answer" }, cloneChildren(key)));
+      } else if (!right) {
+        // What was typed is in the box above; say what it means, then the key.
+        const index = findMisconception(q, answer, fold);
+        if (index !== null && misconceptions[index]) {
+          const p = el("p", { class: "quiz-misconception-shown" }, el("strong", { text: "A common slip: " }));
+          p.append(cloneChildren(misconceptions[index]));
+          feedback.append(p);
+        }
+        if (key) feedback.append(el("p", { class: "quiz-answer" }, cloneChildren(key)));
       }
       if (explanation) feedback.append(el("div", { class: "quiz-why" }, cloneChildren(explanation)));
       if (reread) feedback.append(el("p", {}, cloneChildren(reread)));
-      if (window.MathJax && window.MathJax.typesetPromise) window.MathJax.typesetPromise([feedback]).catch(() => {});
+      if (window.MathJax && window.MathJax.typesetPromise) {
+        window.MathJax.typesetPromise([feedback])
+          .then(() => window.markWideInlineMath && window.markWideInlineMath())
+          .catch(() => {});
+      }
     }
 
     form.addEventListener("submit", (event) => {
@@ -262,10 +297,12 @@
     const bar = el("div", { class: "quiz-bar" }, score, again);
     section.insertBefore(bar, blocks[0] || null);
     section.classList.add("quiz-live");
+    const how = section.querySelector(".quiz-intro-how");
+    if (how) how.textContent = "Choose or type an answer and press Check to see the verdict and why";
     update();
   }
 
-  window.quizGrading = { normalizeText, parseNumber, parseAnswer, grade, verdict };
+  window.quizGrading = { normalizeText, parseNumber, parseAnswer, grade, verdict, findMisconception };
   const start = () => document.querySelectorAll(".quiz-questions").forEach(setupSection);
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
   else start();

@@ -71,11 +71,26 @@ def browser():
 
 
 @pytest.fixture(scope="session")
-def site(browser) -> Iterator[str]:
-    """The real site, built once into docs/_build/browser/html and served on loopback."""
+def site_html() -> Path:
+    """The real site, built once into docs/_build/browser/html.
+
+    ``BUILT_SITE=FOLDER`` tests a site already built there instead (``tox -e docs`` builds
+    docs/_build/html), so a rerun need not rebuild.
+    """
+    given = os.environ.get("BUILT_SITE")
+    if given:
+        html = Path(given).resolve()
+        assert (html / "index.html").is_file(), f"BUILT_SITE={given} holds no built site"
+        return html
     html = BUILD / "html"
     build(ROOT / "docs", html)
-    url, server = serve(html)
+    return html
+
+
+@pytest.fixture(scope="session")
+def site(browser, site_html: Path) -> Iterator[str]:
+    """The built site served on loopback."""
+    url, server = serve(site_html)
     yield url
     server.shutdown()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 
@@ -207,4 +208,208 @@ def test_index_links_every_concept(site: str, watched: Watched, screenshots: Pat
     for slug in slugs():
         assert page.locator(f"a[href*='concepts/{slug}.html']").count() >= 1
     page.screenshot(path=screenshots / "index.png", full_page=True)
+    watched.clean()
+
+
+# -- Geometry, figures, typography, search, the in-page quiz (issue 8 "The pages") ------------
+
+WIDE, PHONE = {"width": 1280, "height": 900}, {"width": 390, "height": 844}
+SCREENSHOT_PAGES = ("attention", "multi_head_attention")
+MIN_TEXT_PX = 11
+FONT_SIZES = {"xx-small": 5.79, "x-small": 6.94, "small": 8.33, "medium": 10, "large": 12, "x-large": 14.4}
+
+
+def wait_for_math(page) -> None:
+    """Until MathJax has typeset the page (and site.js has marked wide inline math)."""
+    page.wait_for_function(
+        "() => window.MathJax && MathJax.startup && MathJax.startup.promise"
+        " && document.querySelectorAll('mjx-container').length > 0",
+        timeout=30_000,
+    )
+    page.evaluate("() => MathJax.startup.promise")
+    page.wait_for_timeout(200)
+
+
+def smallest_font_pt(slug: str) -> float:
+    """The smallest font size the page's plot code asks for; matplotlib's default is 10 pt."""
+    text = (ROOT / "docs" / "concepts" / f"{slug}.md").read_text(encoding="utf-8")
+    sizes = [10.0]
+    for value in re.findall(r"\b(?:fontsize|labelsize)\s*=\s*([\d.]+|\"[a-z-]+\"|'[a-z-]+')", text):
+        value = value.strip("'\"")
+        sizes.append(float(value) if value[0].isdigit() else FONT_SIZES.get(value, 10.0))
+    return min(sizes)
+
+
+# The outermost elements that stick out of the viewport, leaving out what a scroller holds.
+OVERFLOWING = """() => {
+  const vw = document.documentElement.clientWidth, out = [];
+  const scrolls = (e) => ['auto', 'scroll', 'hidden'].includes(getComputedStyle(e).overflowX);
+  for (const e of document.querySelectorAll('body *')) {
+    if (e.getBoundingClientRect().right <= vw + 1) continue;
+    let inside = false;
+    for (let a = e.parentElement; a && a !== document.body; a = a.parentElement) {
+      if (scrolls(a) || a.getBoundingClientRect().right > vw + 1) { inside = true; break; }
+    }
+    if (!inside) out.push(`${e.tagName.toLowerCase()}.${e.className} "${e.textContent.slice(0, 50)}"`);
+  }
+  return out.slice(0, 8);
+}"""
+
+
+@pytest.fixture(scope="module")
+def wide_page(browser):
+    context = browser.new_context(viewport=WIDE)
+    yield context.new_page()
+    context.close()
+
+
+@pytest.fixture(scope="module")
+def phone_page(browser):
+    context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True)
+    yield context.new_page()
+    context.close()
+
+
+@pytest.mark.parametrize("slug", slugs())
+def test_at_1280_every_display_equation_fits_its_column(site: str, wide_page, slug: str) -> None:
+    page = wide_page
+    page.goto(f"{site}/concepts/{slug}.html")
+    wait_for_math(page)
+    report = page.evaluate(
+        """() => Array.from(document.querySelectorAll('article mjx-container[display="true"]')).map(m => {
+             const s = getComputedStyle(m);
+             return {text: m.textContent.slice(0, 60), scroll: m.scrollWidth, client: m.clientWidth,
+                     overflow: s.overflowX, cue: s.backgroundImage.includes('gradient')};
+           })"""
+    )
+    assert report, "no display equations"
+    assert all(r["overflow"] == "auto" and r["cue"] for r in report), "overflow must scroll, with a visible cue"
+    wide = [
+        f"{r['text']!r}: {r['scroll']} px in a {r['client']} px column" for r in report if r["scroll"] > r["client"] + 1
+    ]
+    assert not wide, "display equations wider than the column at 1280 px:\n" + "\n".join(wide)
+
+
+@pytest.mark.parametrize("slug", slugs())
+def test_at_390_no_page_is_wider_than_the_phone(site: str, phone_page, slug: str) -> None:
+    page = phone_page
+    page.goto(f"{site}/concepts/{slug}.html")
+    wait_for_math(page)
+    width = page.evaluate("() => document.documentElement.scrollWidth")
+    culprits = page.evaluate(OVERFLOWING)
+    assert width <= PHONE["width"], f"the page is {width} px wide on a 390 px phone; sticking out: {culprits}"
+
+
+@pytest.mark.parametrize("slug", slugs())
+def test_figure_text_is_at_least_11_px_at_1280(site: str, site_html: Path, wide_page, slug: str) -> None:
+    from PIL import Image
+
+    page = wide_page
+    page.goto(f"{site}/concepts/{slug}.html")
+    page.wait_for_load_state("load")
+    images = page.evaluate(
+        """() => Array.from(document.querySelectorAll('article figure img')).map(i =>
+             ({src: i.getAttribute('src'), shown: i.getBoundingClientRect().width, natural: i.naturalWidth,
+               alt: i.alt}))"""
+    )
+    assert images, "no figure"
+    pt = smallest_font_pt(slug)
+    html = site_html / "concepts"
+    for img in images:
+        dpi = Image.open((html / img["src"]).resolve()).info.get("dpi", (100, 100))[0]
+        px = pt * dpi / 72 * img["shown"] / img["natural"]
+        assert px >= MIN_TEXT_PX, f"{img['src']}: {pt:g} pt text shows at {px:.1f} px (< {MIN_TEXT_PX})"
+        assert "_images" not in img["alt"], f"{img['src']}: alt text is the file path"
+
+
+def test_headings_get_heavier_and_larger_up_the_levels(site: str, wide_page) -> None:
+    page = wide_page
+    page.goto(f"{site}/concepts/attention.html")
+    style = page.evaluate(
+        """() => ['h1', 'h2', 'h3'].map(t => { const s = getComputedStyle(document.querySelector('article ' + t));
+             return [parseFloat(s.fontSize), parseInt(s.fontWeight)]; })"""
+    )
+    (s1, w1), (s2, w2), (s3, w3) = style
+    assert s1 > s2 > s3, f"sizes {style}"
+    assert w1 >= w2 >= w3, f"## The math must not be lighter than the ### below it: {style}"
+
+
+@pytest.mark.parametrize("slug", SCREENSHOT_PAGES)
+def test_screenshots_at_both_widths(site: str, browser, screenshots: Path, slug: str) -> None:
+    for size in (WIDE, PHONE):
+        context = browser.new_context(viewport=size)
+        page = context.new_page()
+        page.goto(f"{site}/concepts/{slug}.html")
+        wait_for_math(page)
+        tag = f"{size['width']}x{size['height']}"
+        page.screenshot(path=screenshots / f"{slug}-{tag}.png")
+        page.locator("#the-math").scroll_into_view_if_needed()
+        page.evaluate("() => document.querySelector('#the-math').scrollIntoView()")
+        page.screenshot(path=screenshots / f"{slug}-{tag}-math.png")
+        context.close()
+        assert (screenshots / f"{slug}-{tag}.png").stat().st_size > 10_000
+
+
+@pytest.mark.parametrize("concept", CATALOG, ids=[c.slug for c in CATALOG])
+def test_search_ranks_the_concept_page_first(site: str, wide_page, concept) -> None:
+    page = wide_page
+    for query in (concept.title, concept.slug.replace("_", " ")):
+        page.goto(f"{site}/search.html?q={quote(query)}")
+        first = page.locator("#search-results li a").first
+        first.wait_for(timeout=30_000)
+        href = first.get_attribute("href")
+        assert f"concepts/{concept.slug}.html" in href, f"searching {query!r}: the first result is {href}"
+
+
+def test_choices_are_big_enough_to_tap(site: str, phone_page) -> None:
+    page = phone_page
+    page.goto(f"{site}/concepts/attention.html")
+    page.locator(".quiz-form").first.wait_for()
+    sizes = page.evaluate(
+        """() => Array.from(document.querySelectorAll('.quiz-choice input')).map(i => {
+             const r = i.getBoundingClientRect(); return [r.width, r.height]; })"""
+    )
+    assert sizes and min(min(w, h) for w, h in sizes) >= 24, f"smallest radio or checkbox: {min(sizes)}"
+
+
+def test_intro_says_what_to_do_once_the_quiz_is_live(site: str, watched: Watched) -> None:
+    page = watched.page
+    page.goto(f"{site}/concepts/attention.html")
+    page.locator(".quiz-form").first.wait_for()
+    intro = page.locator(".quiz-intro").inner_text()
+    assert "before you open it" not in intro and "press Check" in intro
+    watched.clean()
+
+
+def test_misconception_feedback_mirrors_the_terminal(table_site: str, watched: Watched) -> None:
+    from quiz import grading
+
+    page = watched.page
+    page.goto(table_site + "/index.html")
+    page.locator(".quiz-form").first.wait_for()
+    data = json.loads(page.locator("script.quiz-data").text_content())
+    shown = 0
+    for q in TABLE["bank"]["questions"]:
+        for m in q.get("misconceptions", []):
+            page.locator("button.quiz-again").click()
+            typed = f"{m['answer']:.12g}" if q["type"] == "numeric" else m["answer"]
+            if hasattr(grading, "find_misconception"):
+                parsed = grading.parse_answer(q, typed)
+                want = grading.find_misconception(q, parsed)
+                js = page.evaluate(
+                    "([q, t, fold]) => { const g = window.quizGrading;"
+                    " return g.findMisconception(q, g.parseAnswer(q, t, fold), fold); }",
+                    [q, typed, data["fold"]],
+                )
+                assert (js is None) == (want is None), f"{q['id']}: JS and Python disagree on {typed!r}"
+            assert answer(page, q, typed) == "wrong"
+            feedback = page.locator(f"#{question_anchor(q['id'])} .quiz-feedback").inner_text()
+            assert m["explain"] in feedback, f"{q['id']}: {typed!r} does not show its misconception"
+            shown += 1
+        if q["type"] == "numeric":
+            page.locator("button.quiz-again").click()
+            assert answer(page, q, repr(q["answer"])) == "right"
+            feedback = page.locator(f"#{question_anchor(q['id'])} .quiz-feedback").inner_text()
+            assert "Answer:" not in feedback, "a right number is not repeated back"
+    assert shown, "the grading table lists misconceptions"
     watched.clean()

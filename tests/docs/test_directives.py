@@ -57,8 +57,10 @@ def one_page(tmp_path: Path):
         prose = " ".join(["word"] * prose_words)
         code = "\n".join(f"x{i} = {i}" for i in range(2000))  # code is not read as prose
         (src / "index.md").write_text(
-            f"# Sample\n\n{prose}\n\n```{{reading-time}}\n```\n\n(the-math)=\n## The math\n\n"
-            f"```python\n{code}\n```\n\n### Try it yourself\n\n```{{quiz-exercises}} {path}\n```\n"
+            f"# Sample\n\n{prose}\n\n```{{reading-time}}\n```\n\n(intuition)=\n## Intuition\n\nText.\n\n"
+            "(the-math)=\n## The math\n\n"
+            f"```python\n{code}\n```\n\n### Try it yourself\n\n```{{quiz-exercises}} {path}\n```\n\n"
+            f"## Retrieval check\n\n```{{quiz-questions}} {path}\n```\n"
         )
         result = sphinx_html(src, tmp_path / "out", conf=conf)
         assert result.returncode == 0, result.stderr
@@ -104,3 +106,23 @@ def test_a_bank_without_exercises_renders_a_sentence(one_page, sample) -> None:
     soup = one_page(sample, prose_words=10)
     (para,) = soup.select("p.quiz-exercises-none")
     assert re.search(r"python -m quiz exercises", para.get_text())
+
+
+def test_misconceptions_are_on_the_page_and_only_their_answers_in_the_data(one_page, sample) -> None:
+    q = next(q for q in sample["questions"] if q["type"] == "numeric")
+    q["misconceptions"] = [{"answer": 2359296, "explain": "Counts a **bias** per output."}]
+    soup = one_page(sample, prose_words=10)
+    block = soup.select_one(f"#q-{q['id'].replace('.', '-').replace('_', '-')}")
+    shown = block.select_one("details .quiz-misconceptions")
+    assert shown is not None and "2359296: Counts a bias per output." in " ".join(shown.get_text(" ").split())
+    assert shown.select_one("strong") and block.select_one(".quiz-misconception strong"), "Markdown rendered"
+    data = json.loads(soup.select_one("script.quiz-data").get_text())
+    listed = next(d for d in data["questions"] if d["id"] == q["id"])["misconceptions"]
+    assert listed == [{"answer": 2359296}], "the explanations stay on the page, not in the data"
+
+
+def test_intro_names_the_terminal_command_and_can_be_rewritten(one_page, sample) -> None:
+    soup = one_page(sample, prose_words=10)
+    intro = soup.select_one("p.quiz-intro")
+    assert intro.select_one(".quiz-intro-how").get_text() == "Answer each before you open it"
+    assert f"python -m quiz {sample['concept']}" in intro.get_text()

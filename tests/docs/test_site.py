@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 from pathlib import Path
@@ -13,6 +14,7 @@ from support import sphinx_html
 
 from concepts import CATALOG, slugs
 from quiz.bank import load_bank
+from quiz.sphinxext import question_anchor
 
 ROOT = Path(__file__).resolve().parents[2]
 EVIL = "<img src=x onerror=alert(1)>"
@@ -20,6 +22,11 @@ EVIL = "<img src=x onerror=alert(1)>"
 
 @pytest.fixture(scope="session")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The site built once for these tests; ``BUILT_SITE=FOLDER`` reads one already built there."""
+    given = os.environ.get("BUILT_SITE")
+    if given:
+        assert (Path(given) / "index.html").is_file(), f"BUILT_SITE={given} holds no built site"
+        return Path(given)
     out = tmp_path_factory.mktemp("site")
     result = sphinx_html(ROOT / "docs", out)
     assert result.returncode == 0, f"the site does not build cleanly:\n{result.stderr[-4000:]}"
@@ -149,3 +156,96 @@ def test_source_that_names_no_section_fails_the_build(mini_project, sample) -> N
     result = mini_project(sample)
     assert result.returncode != 0
     assert "question sample.number: source 'no-such-section' is not a section or target id" in result.stderr
+
+
+# -- Typography, figures, the index and the exercises page (issue 8 "The pages", issue 9) ----
+
+RAW_TEX = re.compile(r"[_^\\$]|\bsqrt\(|\{|\}")
+
+
+def visible_text(el) -> str:
+    """Text a reader sees before MathJax runs, with the math (span.math) and permalinks left out."""
+    el = BeautifulSoup(str(el), "html.parser")
+    for drop in el.select("span.math, .headerlink, code"):
+        drop.decompose()
+    return " ".join(el.get_text(" ").split())
+
+
+@pytest.mark.parametrize("name", ["index", "exercises", *(f"concepts/{s}" for s in slugs())])
+def test_headings_carry_no_raw_tex(site: Path, name: str) -> None:
+    soup = page(site, name)
+    for h in soup.select("article h1, article h2, article h3, article h4"):
+        assert not h.select("span.math"), f"math in a heading: {h.get_text()!r}; write it in words"
+        assert not RAW_TEX.search(visible_text(h)), f"raw TeX in a heading: {h.get_text()!r}"
+
+
+def test_index_cards_render_their_math(site: Path) -> None:
+    soup = page(site, "index")
+    cards = soup.select(".sd-card")
+    for card, concept in zip(cards, CATALOG, strict=True):
+        text = visible_text(card)
+        assert not RAW_TEX.search(text.replace(f"python -m quiz {concept.slug}", "")), f"raw TeX in a card: {text!r}"
+        assert len(card.select("span.math")) == concept.summary.count("$") // 2
+
+
+def test_index_suggests_a_reading_order_and_says_what_each_part_is_for(site: Path) -> None:
+    soup = page(site, "index")
+    how = soup.select_one("section#reading-order")
+    assert how and "Read Part 1 in order" in how.get_text(" ")
+    parts = soup.select("#the-catalog h3")
+    assert parts, "the catalog is grouped by part"
+    for h3 in parts:
+        purpose = h3.find_next_sibling()
+        assert purpose is not None and "part-purpose" in purpose.get("class", []), f"{h3.get_text()} has no purpose"
+    assert soup.select("a[href='exercises.html']"), "the index links the exercises"
+    assert page(site, "guide").select("a[href='exercises.html']"), "the guide links the exercises"
+
+
+def test_exercises_page_lists_every_exercise_of_every_concept(site: Path) -> None:
+    soup = page(site, "exercises")
+    groups = soup.select(".quiz-exercise-index p.rubric")
+    assert [visible_text(g) for g in groups] == [c.title for c in CATALOG]
+    listed = {li.get("id") for li in soup.select("li.quiz-exercise")}
+    for slug in slugs():
+        bank = json.loads((ROOT / "quiz" / "banks" / f"{slug}.json").read_text(encoding="utf-8"))
+        for ex in bank.get("exercises", []):
+            assert question_anchor(ex["id"]) in listed, f"{ex['id']} is missing from the exercises page"
+    text = soup.get_text(" ")
+    for li in soup.select("li.quiz-exercise"):
+        assert "python -m quiz check" in li.get_text(" ")
+    assert "python -m quiz exercises" in text
+
+
+@pytest.mark.parametrize("slug", slugs())
+def test_figures_have_alt_text_and_a_display_size(site: Path, slug: str) -> None:
+    soup = page(site, f"concepts/{slug}")
+    for figure in soup.select("article figure"):
+        img = figure.find("img")
+        caption = figure.find("figcaption")
+        if img is None or caption is None:
+            continue
+        alt = img.get("alt", "")
+        assert "_images" not in alt and not alt.endswith(".png"), f"alt text is a file path: {alt!r}"
+        assert alt and alt in " ".join(caption.get_text(" ").split()).replace(" #", ""), alt
+        if "plot_directive" in img.get("src", "") or img.get("src", "").startswith("../_images/"):
+            assert re.search(r"width:\s*\d+px", img.get("style", "")), f"{img['src']} has no display width"
+
+
+@pytest.mark.parametrize("slug", slugs())
+def test_page_opens_with_key_facts_and_reading_time(site: Path, slug: str) -> None:
+    soup = page(site, f"concepts/{slug}")
+    article = soup.select_one("article")
+    facts = article.select("div.admonition.key-facts")
+    assert len(facts) == 1, "one Key facts box under the title"
+    items = facts[0].select("ol > li")
+    assert len(items) == 5, "exactly five key facts"
+    ids = {el.get("id") for el in article.select("[id]")}
+    for li in items:
+        links = [a["href"] for a in li.select("a[href^='#']")]
+        assert links and all(h[1:] in ids for h in links), f"each fact links to its section: {li.get_text()!r}"
+    reading = article.select("p.reading-time")
+    assert len(reading) == 1 and re.fullmatch(r"About \d+ min read", reading[0].get_text())
+    first_h2 = article.select_one("h2")
+    assert first_h2 is not None and facts[0].sourceline < first_h2.sourceline, "Key facts come before Intuition"
+    exercises = article.select("#code .quiz-exercises")
+    assert exercises, "the Code stage has a 'Try it yourself' list of exercises"
