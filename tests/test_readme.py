@@ -112,6 +112,11 @@ for slug in sys.argv[1:]:
     except Exception as exc:
         failed[slug] = traceback.format_exception_only(exc)[-1].strip()
 print(json.dumps(failed))
+from concepts.attention import scaled_dot_product_attention_torch
+try:
+    scaled_dot_product_attention_torch(None, None, None)
+except ImportError as exc:
+    print(exc)
 sys.argv = ["quiz", "--no-save", "-n", "1", "--json", "attention"]
 sys.stdin = open(__import__("os").devnull)
 try:
@@ -134,6 +139,12 @@ def without_torch() -> tuple[dict[str, str], subprocess.CompletedProcess[str]]:
 def test_the_quiz_runs_without_pytorch(without_torch) -> None:
     _, result = without_torch
     assert result.returncode == 0, result.stderr[-2000:]
+
+
+def test_a_pytorch_function_without_pytorch_names_the_extra(without_torch) -> None:
+    _, result = without_torch
+    message = result.stdout.splitlines()[1]
+    assert "[torch]" in message and "Traceback" not in message, message
 
 
 @pytest.mark.parametrize("slug", slugs())
