@@ -573,3 +573,18 @@ def folded_docstrings_stay_folded(page: str) -> None:
 def test_code_stage_folds_docstrings():
     folded_docstrings_stay_folded("tokenization")
     folded_docstrings_stay_folded("positional_encoding")
+
+
+def test_training_restores_the_garbage_collector():
+    """The trainer pauses the cyclic collector for speed and must leave it as it found it."""
+    import gc
+
+    assert gc.isenabled()
+    train_bpe(SAMPLE_TEXT, 20)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        train_bpe(SAMPLE_TEXT, 20)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
