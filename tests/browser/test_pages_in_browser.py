@@ -290,11 +290,14 @@ def test_at_1280_every_display_equation_fits_its_column(site: str, wide_page, sl
     assert not wide, "display equations wider than the column at 1280 px:\n" + "\n".join(wide)
 
 
-@pytest.mark.parametrize("slug", slugs())
-def test_at_390_no_page_is_wider_than_the_phone(site: str, phone_page, slug: str) -> None:
+@pytest.mark.parametrize("name", [*(f"concepts/{s}" for s in slugs()), "index", "guide", "exercises"])
+def test_at_390_no_page_is_wider_than_the_phone(site: str, phone_page, name: str) -> None:
     page = phone_page
-    page.goto(f"{site}/concepts/{slug}.html")
-    wait_for_math(page)
+    page.goto(f"{site}/{name}.html")
+    page.wait_for_load_state("load")
+    if page.evaluate("() => Boolean(window.MathJax && MathJax.startup && MathJax.startup.promise)"):
+        page.evaluate("() => MathJax.startup.promise")
+        page.wait_for_timeout(200)
     width = page.evaluate("() => document.documentElement.scrollWidth")
     culprits = page.evaluate(OVERFLOWING)
     assert width <= PHONE["width"], f"the page is {width} px wide on a 390 px phone; sticking out: {culprits}"
