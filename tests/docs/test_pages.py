@@ -67,7 +67,11 @@ def test_literalincludes_name_real_objects(slug: str) -> None:
 def test_bank_meets_the_bar(slug: str) -> None:
     bank = load_bank(slug)
     questions = bank["questions"]
-    assert len(questions) >= 12
+    assert len(questions) >= 15
+    level3 = sum(q["level"] == 3 for q in questions)
+    assert 4 * level3 >= len(questions), (
+        f"a quarter of the questions are level 3 (analyse); {level3} of {len(questions)}"
+    )
     assert set(Counter(q["type"] for q in questions)) == {"single", "multi", "numeric", "text"}
     assert len({q["level"] for q in questions}) >= 2
     assert len(bank["interview"]) >= 6
