@@ -382,6 +382,13 @@ def test_library_conventions_the_page_names() -> None:
     assert pca_svd(X, n_components=2).explained_variance_ratio.sum() < 1.0
 
 
+def data_with_eigenvalues_4_2_1_half() -> np.ndarray:
+    """Nine rows whose sample covariance has eigenvalues 4, 2, 1, 0.5: orthonormal scores scaled by sqrt(8 lambda)."""
+    rng = np.random.default_rng(18)
+    Q, _ = np.linalg.qr(np.column_stack([np.ones(9), rng.normal(size=(9, 4))]))
+    return Q[:, 1:] * np.sqrt(np.array([4.0, 2.0, 1.0, 0.5]) * 8) @ np.linalg.qr(rng.normal(size=(4, 4)))[0]
+
+
 def test_bank_numeric_keys_follow_from_the_package() -> None:
     """Each numeric answer in quiz/banks/pca.json is recomputed here from the functions it teaches."""
     bank = json.loads((Path(__file__).resolve().parents[2] / "quiz" / "banks" / "pca.json").read_text("utf-8"))
@@ -391,9 +398,7 @@ def test_bank_numeric_keys_follow_from_the_package() -> None:
     lam = np.array([5.0, 2.5, 1.7, 0.5, 0.3])
     assert key["pca.choose-k"] == choose_n_components(lam / lam.sum(), 0.9)
     # A data set whose covariance has eigenvalues 4, 2, 1, 0.5: orthonormal scores scaled by sqrt(lambda).
-    rng = np.random.default_rng(18)
-    Q, _ = np.linalg.qr(np.column_stack([np.ones(9), rng.normal(size=(9, 4))]))
-    X = Q[:, 1:] * np.sqrt(np.array([4.0, 2.0, 1.0, 0.5]) * 8) @ np.linalg.qr(rng.normal(size=(4, 4)))[0]
+    X = data_with_eigenvalues_4_2_1_half()
     np.testing.assert_allclose(pca_svd(X).explained_variance, [4.0, 2.0, 1.0, 0.5])
     assert key["pca.reconstruction-error"] == pytest.approx(reconstruction_error(pca_svd(X, n_components=2), X))
     three = np.array([[-2.0, 0.0], [2.0, 3.0], [3.0, 0.0]])
@@ -623,10 +628,11 @@ def test_kernel_pca_bad_input_raises() -> None:
 def test_every_numeric_key_is_computed() -> None:
     lam = np.array([6.0, 3.0, 1.0])
     lam5 = np.array([5.0, 2.5, 1.7, 0.5, 0.3])
+    X4 = data_with_eigenvalues_4_2_1_half()
     computed = {
         "pca.evr-two": float(lam[:2].sum() / lam.sum()),
         "pca.choose-k": choose_n_components(lam5 / lam5.sum(), 0.9),
-        "pca.reconstruction-error": 1.0 + 0.5,  # recomputed from data in test_bank_numeric_keys_follow_from_the_package
+        "pca.reconstruction-error": reconstruction_error(pca_svd(X4, n_components=2), X4),
         "pca.hand-eigenvalue": float(pca_eig([[-2.0, 0.0], [2.0, 3.0], [3.0, 0.0]]).explained_variance[0]),
         "pca.units-variance": float(covariance_matrix([[0.0], [np.sqrt(0.02)]])[0, 0] * 100**2),
         "pca.kernel-memory": 50_000**2 * 8 / 1e9,
