@@ -355,10 +355,10 @@ class QuestionsDirective(_BankDirective):
         return out
 
 
-def _exercise_list(directive: _BankDirective, bank: dict[str, Any], page: str = "") -> list[nodes.Node]:
+def _exercise_list(directive: _BankDirective, bank: dict[str, Any], page: str | None = None) -> list[nodes.Node]:
     """The bank's exercises as a list: title, level and time, summary, the two commands.
 
-    ``page`` is the address of the concept's page relative to this one ("" on the page
+    ``page`` is the address of the concept's page relative to this one (None on the page
     itself, where each ``source`` is also checked to be an id on the page).
     """
     exercises = bank.get("exercises") or []
@@ -384,10 +384,10 @@ def _exercise_list(directive: _BankDirective, bank: dict[str, Any], page: str = 
         block = nodes.literal_block(commands, commands, language="console")
         item += block
         if ex.get("source"):
-            if not page:
+            if page is None:
                 pending = directive.env.temp_data.setdefault("quiz_sources", [])
                 pending.append((ex["id"], ex["source"], directive.get_location()))
-            link = nodes.reference("", "the section it practises", internal=True, refuri=f"{page}#{ex['source']}")
+            link = nodes.reference("", "the section it practises", internal=True, refuri=f"{page or ''}#{ex['source']}")
             item += directive.paragraph("Reread ", link, ".", classes=["quiz-reread"])
         items += item
     return [items]
@@ -427,7 +427,8 @@ class ExerciseIndexDirective(_BankDirective):
             try:
                 page = self.env.app.builder.get_relative_uri(self.env.docname, f"concepts/{concept.slug}")
             except Exception:  # a builder without pages (doctest, linkcheck)
-                page = f"concepts/{concept.slug}.html"
+                page = ""
+            page = page or f"concepts/{concept.slug}.html"
             out.extend(_exercise_list(self, bank, page))
         return [out]
 
