@@ -77,3 +77,61 @@ def test_bank_meets_the_bar(slug: str) -> None:
     assert len(bank["interview"]) >= 6
     assert {i["level"] for i in bank["interview"]} == {"screen", "onsite", "deep-dive"}
     assert all(i["follow_ups"] for i in bank["interview"]), "every interview item has follow-ups"
+
+
+def headings(text: str) -> list[str]:
+    """The page's Markdown headings, leaving out lines inside code fences."""
+    out, fence = [], None
+    for line in text.splitlines():
+        m = re.match(r"\s*(`{3,}|~{3,})", line)
+        if fence is None and m:
+            fence = m.group(1)
+        elif (
+            fence is not None and m and line.strip() == fence[0] * len(line.strip()) and len(line.strip()) >= len(fence)
+        ):
+            fence = None
+        elif fence is None and re.match(r"#{1,6} ", line):
+            out.append(line)
+    return out
+
+
+def plots(text: str) -> list[str]:
+    return re.findall(r"```\{plot\}\n(.*?)\n```", text, flags=re.S)
+
+
+@pytest.mark.parametrize("slug", slugs())
+def test_page_opens_with_key_facts_and_reading_time(slug: str) -> None:
+    text = (ROOT / "docs" / "concepts" / f"{slug}.md").read_text(encoding="utf-8")
+    head = text.split("\n## ", 1)[0]
+    box = re.search(r":::\{admonition\} Key facts\n:class: key-facts\n(.*?)\n:::", head, flags=re.S)
+    assert box, "a ':::{admonition} Key facts' box with ':class: key-facts' between the title and Intuition"
+    facts = re.findall(r"^\d+\. .*(?:\n {3}.*)*", box.group(1), flags=re.M)
+    assert len(facts) == 5, f"exactly five key facts, found {len(facts)}"
+    assert all("](#" in fact for fact in facts), "each key fact links to the section that teaches it"
+    assert "```{reading-time}\n```" in head, "the reading time under the key facts"
+
+
+@pytest.mark.parametrize("slug", slugs())
+def test_code_stage_has_try_it_yourself(slug: str) -> None:
+    text = (ROOT / "docs" / "concepts" / f"{slug}.md").read_text(encoding="utf-8")
+    code = sections(text)["Code"]
+    assert "### Try it yourself" in code
+    assert re.search(rf"```{{quiz-exercises}} {slug}\n```", code.split("### Try it yourself", 1)[1])
+
+
+@pytest.mark.parametrize("slug", slugs())
+def test_headings_are_words_not_tex(slug: str) -> None:
+    text = (ROOT / "docs" / "concepts" / f"{slug}.md").read_text(encoding="utf-8")
+    for line in headings(text):
+        assert not re.search(r"[$\\^]|\b\w+_\w+\b", line.replace("`", "")), f"TeX or a raw name in {line!r}"
+
+
+@pytest.mark.parametrize("slug", slugs())
+def test_plots_fit_the_column(slug: str) -> None:
+    text = (ROOT / "docs" / "concepts" / f"{slug}.md").read_text(encoding="utf-8")
+    for code in plots(text):
+        for width in re.findall(r"figsize\s*=\s*\(\s*([\d.]+)", code):
+            assert float(width) <= 6.4, f"figsize width {width} in: the column shows 6.4 in at natural size"
+        for size in re.findall(r"\b(?:fontsize|labelsize)\s*=\s*([\d.]+)", code):
+            assert float(size) >= 10, f"fontsize={size}: no text below 10 pt"
+        assert not re.search(r"\b(?:fontsize|labelsize)\s*=\s*['\"](?:xx-small|x-small|small)", code)
