@@ -1,0 +1,15 @@
+"""Forgets the reference model: uses log pi(y_w) - log pi(y_l) instead of the log-ratio margin."""
+
+import numpy as np
+
+EXPECTED_FAILURE = "check_dpo_hand_worked"
+
+
+def dpo_loss(policy_chosen_logps, policy_rejected_logps, ref_chosen_logps, ref_rejected_logps, *, beta=0.1,
+             loss_type="sigmoid"):  # fmt: skip
+    h = np.asarray(policy_chosen_logps, float) - np.asarray(policy_rejected_logps, float)
+    if loss_type == "sigmoid":
+        return np.logaddexp(0.0, -beta * h)
+    if loss_type == "hinge":
+        return np.maximum(0.0, 1.0 - beta * h)
+    return (h - 1.0 / (2.0 * beta)) ** 2
