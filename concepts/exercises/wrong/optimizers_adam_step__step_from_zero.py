@@ -1,0 +1,17 @@
+"""Counts steps from 0 in the bias correction: 1 - b1**0 = 0, so the first step divides by zero."""
+
+import numpy as np
+
+EXPECTED_FAILURE = "check_first_step"
+
+
+def adam_step(param, grad, state, *, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
+    p, g = np.asarray(param, dtype=float), np.asarray(grad, dtype=float) + weight_decay * np.asarray(param, dtype=float)
+    b1, b2 = betas
+    t = state.get("t", 0)  # used before it is incremented
+    m = b1 * state.get("m", np.zeros_like(p)) + (1 - b1) * g
+    v = b2 * state.get("v", np.zeros_like(p)) + (1 - b2) * g * g
+    with np.errstate(divide="ignore", invalid="ignore"):
+        m_hat, v_hat = m / (1 - b1**t), v / (1 - b2**t)
+        new = p - lr * m_hat / (np.sqrt(v_hat) + eps)
+    return new, {"t": t + 1, "m": m, "v": v}
