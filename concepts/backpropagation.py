@@ -39,7 +39,7 @@ __all__ = [
 
 
 class Value:
-    """A scalar that remembers how it was computed, so that :meth:`backward` can differentiate it.
+    """A scalar that remembers how it was computed, so that ``backward()`` can differentiate it.
 
     Every operation returns a new ``Value`` whose ``_backward`` closure adds
     ``local derivative * out.grad`` into the gradient of each input. Adding (not assigning)
