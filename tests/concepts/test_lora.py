@@ -132,6 +132,12 @@ def test_torch_mirror_and_module_match_peft_in_each_dtype(dtype: str, tol: float
         assert (ours(x).detach().double() - want).abs().max().item() <= tol * scale
 
 
+def test_peft_defaults_the_page_states() -> None:
+    """peft's LoraConfig defaults: r = 8, lora_alpha = 8 (scaling 1), Kaiming-uniform A and zero B, no rsLoRA."""
+    config = peft.LoraConfig()
+    assert (config.r, config.lora_alpha, config.init_lora_weights, config.use_rslora) == (8, 8, True, False)
+
+
 def test_alpha_over_r_not_alpha_flip_is_caught() -> None:
     """With alpha = 16 and r = 8 peft scales by 2; scaling by alpha (16) or alpha / sqrt(r) (5.66) disagrees."""
     model, layer = peft_layer(8, 8, 8, 16.0, use_rslora=False, seed=1, dtype=torch.float64)
