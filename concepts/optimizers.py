@@ -32,6 +32,7 @@ __all__ = [
     "clip_grad_norm",
     "cosine_schedule_with_warmup",
     "minimize",
+    "optimizer_state_bytes",
     "rmsprop_step",
     "sgd_step",
     "uncorrected_step_ratio",
@@ -330,6 +331,27 @@ def clip_grad_norm(
     total = float(np.linalg.norm(norms, ord=p))  # ||(||g_1||, ..., ||g_k||)|| = norm of everything
     coef = min(1.0, max_norm / (total + 1e-6))
     return [a * coef for a in arrays], total
+
+
+_STATE_VALUES = {"sgd": 0, "sgd-momentum": 1, "rmsprop": 1, "adam": 2, "adamw": 2}
+
+
+def optimizer_state_bytes(num_params: int, optimizer: str, *, bytes_per_value: int = 4) -> int:
+    """Bytes of optimizer state for ``num_params`` parameters: values kept per parameter times their size.
+
+    SGD keeps nothing, momentum one buffer, RMSProp one (``square_avg``; centring and
+    momentum add one each), Adam and AdamW two (``exp_avg`` and ``exp_avg_sq``). The
+    parameters, gradients and any float32 master copy are not counted.
+
+    >>> from concepts.optimizers import optimizer_state_bytes
+    >>> optimizer_state_bytes(7_000_000_000, "adamw") / 1e9  # two float32 moments of a 7B model, in GB
+    56.0
+    """
+    n = require_nonnegative_int(num_params, "num_params")
+    size = require_nonnegative_int(bytes_per_value, "bytes_per_value")
+    if optimizer not in _STATE_VALUES:
+        raise ValueError(f"optimizer must be one of {sorted(_STATE_VALUES)}; got {optimizer!r}")
+    return n * _STATE_VALUES[optimizer] * size
 
 
 def minimize(
