@@ -302,6 +302,45 @@ def test_sequence_logits_need_the_class_axis_at_dim_1_in_torch() -> None:
         F.cross_entropy(zt, tt)  # (2, 5, 7) read as 5 classes over a length-7 axis: shapes clash
 
 
+def test_gradient_rows_sum_to_zero_and_stay_in_the_unit_interval() -> None:
+    z, t, w = make_case((20,), 6, ignored=True, weighted=True, seed=12)
+    for weight in (None, w):
+        g = cross_entropy_grad(z, t, weight=weight, label_smoothing=0.1, reduction="none")
+        np.testing.assert_allclose(g.sum(-1), 0.0, atol=1e-14)
+    g = cross_entropy_grad(100 * z, t, reduction="none")
+    assert (np.abs(g) <= 1).all() and np.abs(g).max() > 0.99  # a confident wrong row is near the bound
+
+
+def test_float16_log_of_softmax_underflows_past_a_gap_of_about_17() -> None:
+    """The smallest float16 is 2**-24 (about 6e-8); a probability below half of it, e**-gap with
+    gap > 25 ln 2 = 17.33, rounds to 0 and its log is -inf. Just before, it is already coarse."""
+    assert abs(25 * math.log(2) - 17.33) < 5e-3
+    for gap, finite in ((17.0, True), (17.3, True), (17.4, False)):
+        x = torch.tensor([0.0, -gap], dtype=torch.float16)
+        assert bool(torch.log(torch.softmax(x, -1))[1].isfinite()) == finite
+        assert torch.log_softmax(x, -1)[1] == x[1]
+    x = torch.tensor([0.0, -17.0], dtype=torch.float16)
+    assert abs(float(torch.log(torch.softmax(x, -1))[1]) + 17) > 0.3  # rounded to 2**-24: log = -16.64
+
+
+def test_averaging_micro_batch_means_is_not_the_token_mean() -> None:
+    """Two micro-batches with 2 and 6 kept tokens: the mean of their means weighs each token of the
+    small one three times as much; summing and dividing once by 8 gives F.cross_entropy's answer."""
+    z, t, _ = make_case((8,), 5, ignored=False, weighted=False, seed=13)
+    first, second = cross_entropy(z[:2], t[:2]), cross_entropy(z[2:], t[2:])
+    whole = cross_entropy(z, t)
+    assert abs((first + second) / 2 - whole) > 1e-2
+    summed = cross_entropy(z[:2], t[:2], reduction="sum") + cross_entropy(z[2:], t[2:], reduction="sum")
+    assert abs(summed / 8 - whole) < 1e-12
+
+
+def test_logits_memory_on_the_page() -> None:
+    """8 sequences of 2048 tokens against Llama 3's 128,256-token vocabulary, in float32."""
+    n = 8 * 2048 * 128_256
+    assert round(n / 1e9, 1) == 2.1
+    assert round(n * np.dtype(np.float32).itemsize / 2**30, 2) == 7.83
+
+
 # ---------------------------------------------------------------- perplexity and the optimal logits
 
 
@@ -404,10 +443,14 @@ def test_the_exercise_checks_pass_on_ours(exercise, fn) -> None:
 # ---------------------------------------------------------------- the bank's numeric answers
 
 
+# per-token losses ln 2, ln(4/3), (ignored), ln 2, as the bank's mean-with-ignored states them
+LOGITS_WITH_IGNORED = np.log([[1.0, 1.0], [1.0, 3.0], [1.0, 1.0], [1.0, 1.0]])
+TARGETS_WITH_IGNORED = np.array([0, 1, -100, 1])
+
+
 def computed_answers() -> dict[str, float]:
     """Every numeric answer of the bank, computed from the package rather than copied."""
     p = np.array([0.7, 0.2, 0.1])
-    per = cross_entropy(np.log([[1.0, 1.0], [1.0, 3.0], [1.0, 1.0], [1.0, 1.0]]), [0, 1, -100, 1], reduction="none")
     weighted = cross_entropy(np.zeros((2, 2)), [0, 1], weight=[1.0, 3.0])
     return {
         "softmax_cross_entropy.init-loss": cross_entropy(np.zeros((1, 50_257)), [0]),
@@ -420,7 +463,8 @@ def computed_answers() -> dict[str, float]:
         "softmax_cross_entropy.optimal-margin": optimal_margin(10, 0.1),
         "softmax_cross_entropy.grad-target-logit": float(cross_entropy_grad(np.log([p]), [0])[0, 0]),
         "softmax_cross_entropy.lse-1000": float(log_sum_exp([1000.0, 1000.0])),
-        "softmax_cross_entropy.mean-with-ignored": float(per.sum() / 3),
+        "softmax_cross_entropy.mean-with-ignored": cross_entropy(LOGITS_WITH_IGNORED, TARGETS_WITH_IGNORED),
+        "softmax_cross_entropy.logits-memory": 8 * 2048 * 128_256 * np.dtype(np.float32).itemsize / 2**30,
         "softmax_cross_entropy.weighted-mean": weighted,
     }
 
@@ -433,6 +477,17 @@ def test_smoothed_target_mass_is_what_the_gradient_shows() -> None:
 
 def test_bank_numeric_answers_are_right() -> None:
     check_numeric_keys("softmax_cross_entropy", computed_answers(), lambda q, v: 10 ** -(q["decimals"] + 1) * 5)
+
+
+def test_the_bank_s_misconceptions_are_the_mistakes_they_name() -> None:
+    """Each wrong answer the bank explains is what the named mistake computes."""
+    per = cross_entropy(LOGITS_WITH_IGNORED, TARGETS_WITH_IGNORED, reduction="none")
+    np.testing.assert_allclose(per, [math.log(2), math.log(4 / 3), 0.0, math.log(2)], **TIGHT)
+    assert round(per.sum() / 4, 3) == 0.418  # ignored target counted in the mean
+    assert round(math.log(0.9 / (0.1 / 9)), 2) == 4.39  # the optimum under the C - 1 convention
+    assert round(math.log2(50_257), 2) == 15.62 and round(2 * math.log(2), 2) == 1.39
+    assert round(8 * 2048 * 128_256 * 2 / 2**30, 2) == 3.91 and round(8 * 2048 * 128_256 * 4 / 1e9, 2) == 8.41
+    assert round(cross_entropy(np.zeros((2, 2)), [0, 1], weight=[1.0, 3.0], reduction="sum") / 2, 3) == 1.386
 
 
 # ---------------------------------------------------------------- the page's code excerpts
