@@ -34,6 +34,7 @@ __all__ = [
     "relu_backward",
     "softmax_cross_entropy_with_grad",
     "tanh_backward",
+    "tape_gradients",
     "topological_order",
 ]
 
@@ -151,11 +152,8 @@ class Value:
     def __truediv__(self, other: Any) -> Value:
         return self * self._lift(other) ** -1
 
-    def __radd__(self, other: Any) -> Value:
-        return self + other
-
-    def __rmul__(self, other: Any) -> Value:
-        return self * other
+    __radd__ = __add__  # a + b == b + a, so 2 + x reuses the same rule
+    __rmul__ = __mul__
 
     def __rsub__(self, other: Any) -> Value:
         return self._lift(other) - self
@@ -202,6 +200,54 @@ def topological_order(root: Value) -> list[Value]:
         stack.append((node, True))
         stack.extend((child, False) for child in node._children if id(child) not in seen)
     return order
+
+
+_TAPE_OPS = {  # op: (arity, forward rule)
+    "add": (2, lambda a, b: a + b),
+    "mul": (2, lambda a, b: a * b),
+    "tanh": (1, math.tanh),
+    "relu": (1, lambda a: max(a, 0.0)),
+}
+
+
+def tape_gradients(inputs: dict[str, float], tape: list[tuple[str, str, tuple[str, ...]]]) -> dict[str, float]:
+    """Reverse-mode gradients of the tape's last value with respect to every named value.
+
+    A tape (a Wengert list) is the graph already in topological order: each entry
+    ``(name, op, args)`` computes ``name`` from earlier names with ``op`` in ``add``,
+    ``mul``, ``tanh``, ``relu``. The reverse sweep walks it backwards and *adds* each
+    local derivative times the entry's gradient into its arguments.
+
+    :returns: ``{name: dL/dname}`` for the inputs, then the tape's names, in that order.
+
+    >>> from concepts.backpropagation import tape_gradients
+    >>> tape_gradients({"x": 3.0}, [("a", "mul", ("x", "x")), ("f", "add", ("a", "x"))])
+    {'x': 7.0, 'a': 1.0, 'f': 1.0}
+    """
+    values = {str(k): float(v) for k, v in inputs.items()}
+    if not tape:
+        raise ValueError("tape must hold at least one (name, op, args) entry; got an empty tape")
+    for name, op, args in tape:  # forward sweep
+        if op not in _TAPE_OPS or len(args) != _TAPE_OPS[op][0] or name in values:
+            raise ValueError(f"each entry is (new name, op in {sorted(_TAPE_OPS)}, args); got {(name, op, args)}")
+        if any(a not in values for a in args):
+            raise ValueError(f"entry {name!r} reads a name that is not defined before it: {args}")
+        values[name] = _TAPE_OPS[op][1](*(values[a] for a in args))
+    grads = dict.fromkeys(values, 0.0)
+    grads[tape[-1][0]] = 1.0
+    for name, op, args in reversed(tape):  # every consumer of a name comes after it on the tape
+        g = grads[name]
+        if op == "add":
+            grads[args[0]] += g
+            grads[args[1]] += g
+        elif op == "mul":
+            grads[args[0]] += values[args[1]] * g
+            grads[args[1]] += values[args[0]] * g
+        elif op == "tanh":
+            grads[args[0]] += (1.0 - values[name] ** 2) * g
+        else:  # relu
+            grads[args[0]] += (values[args[0]] > 0) * g
+    return grads
 
 
 def linear_backward(grad_out: ArrayLike, x: ArrayLike, W: ArrayLike) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

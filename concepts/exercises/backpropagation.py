@@ -1,9 +1,10 @@
-"""Checks for the backpropagation exercises: a linear layer's backward pass, and softmax cross-entropy.
+"""Checks for the backpropagation exercises: a linear layer's backward pass, softmax cross-entropy,
+and reverse mode over a tape.
 
 The trusted references are ``torch.autograd`` in float64 (through ``x @ W + b`` and
 ``torch.nn.functional.cross_entropy``), values worked by hand, and properties (each row of
-the cross-entropy gradient sums to zero). ``tests/concepts/test_backpropagation.py`` runs
-the same checks on ``concepts.backpropagation``.
+the cross-entropy gradient sums to zero; a name the output does not use gets 0).
+``tests/concepts/test_backpropagation.py`` runs the same checks on ``concepts.backpropagation``.
 """
 
 from __future__ import annotations
@@ -114,6 +115,104 @@ def check_ce_large_logits(candidate: Callable) -> None:
     _compare_ce(candidate, logits, targets, _ce_autograd(logits, targets), atol=1e-10)
 
 
+# ---------------------------------------------------------------- backpropagation.tape-backward
+
+# Programs on a tape: a neuron, heavy reuse (fan-out), and a residual chain; each is (inputs, tape).
+PROGRAMS = [
+    (
+        {"x1": 2.0, "x2": -1.0, "w1": -0.5, "w2": 1.5, "b": 0.3},
+        [
+            ("p1", "mul", ("x1", "w1")),
+            ("p2", "mul", ("x2", "w2")),
+            ("s", "add", ("p1", "p2")),
+            ("z", "add", ("s", "b")),
+            ("out", "tanh", ("z",)),
+        ],
+    ),
+    (
+        {"x": 0.7, "w": -1.3},
+        [
+            ("xw", "mul", ("x", "w")),
+            ("r", "relu", ("xw",)),
+            ("xx", "mul", ("x", "x")),
+            ("u", "add", ("xx", "x")),
+            ("t", "tanh", ("u",)),
+            ("v", "mul", ("t", "x")),
+            ("out", "add", ("v", "r")),
+        ],
+    ),
+    (
+        {"h0": 0.4, "w": 0.9},
+        [
+            entry
+            for i in range(4)
+            for entry in (
+                (f"m{i}", "mul", (f"h{i}", "w")),
+                (f"t{i}", "tanh", (f"m{i}",)),
+                (f"h{i + 1}", "add", (f"h{i}", f"t{i}")),
+            )
+        ],
+    ),
+]
+
+
+def _tape_autograd(inputs: dict, tape: list) -> dict:
+    torch = require_torch()
+    ops = {"add": torch.add, "mul": torch.mul, "tanh": torch.tanh, "relu": torch.relu}
+    values = {k: torch.tensor(float(v), dtype=torch.float64, requires_grad=True) for k, v in inputs.items()}
+    for name, op, args in tape:
+        values[name] = ops[op](*(values[a] for a in args))
+        values[name].retain_grad()
+    values[tape[-1][0]].backward()
+    return {k: 0.0 if t.grad is None else float(t.grad) for k, t in values.items()}
+
+
+def _compare_grads(got, want: dict, inputs: dict, tape: list, atol: float) -> None:
+    expect(isinstance(got, dict), f"return a dict {{name: gradient}}; got {type(got).__name__}")
+    missing = [k for k in want if k not in got]
+    expect(not missing, f"the result has no gradient for {missing}; every input and every tape name needs one")
+    names = list(want)
+    shown = {
+        "inputs": str(inputs),
+        "tape": "; ".join(f"{n} = {op}{tuple(a)}" for n, op, a in tape),
+        "names": str(names),
+    }
+    compare(
+        np.array([got[k] for k in names], dtype=np.float64),
+        np.array([want[k] for k in names]),
+        inputs=shown,
+        what="the gradients, in the order of names,",
+        rtol=1e-10,
+        atol=atol,
+    )
+
+
+@check("x = 3, a = x * x, f = a + x gives df/dx = 2x + 1 = 7 (x is read three times)", section="backprop-engine")
+def check_tape_hand_worked(candidate: Callable) -> None:
+    """The sum gives a and x a 1 each; the product gives x another 3 twice: 1 + 3 + 3 = 7."""
+    inputs, tape = {"x": 3.0}, [("a", "mul", ("x", "x")), ("f", "add", ("a", "x"))]
+    _compare_grads(candidate(inputs, tape), {"x": 7.0, "a": 1.0, "f": 1.0}, inputs, tape, atol=1e-12)
+
+
+@check(
+    "every gradient equals autograd in float64 on a neuron, heavy reuse and a residual chain", section="backprop-engine"
+)
+def check_tape_against_autograd(candidate: Callable) -> None:
+    for inputs, tape in PROGRAMS:
+        _compare_grads(candidate(inputs, tape), _tape_autograd(inputs, tape), inputs, tape, atol=1e-12)
+
+
+@check(
+    "an input the output does not use gets gradient 0, and so does a dead ReLU's input path", section="backprop-engine"
+)
+def check_tape_unused_inputs(candidate: Callable) -> None:
+    inputs = {"x": -2.0, "y": 5.0, "unused": 1.0}
+    tape = [("r", "relu", ("x",)), ("out", "add", ("r", "y"))]
+    _compare_grads(
+        candidate(inputs, tape), {"x": 0.0, "y": 1.0, "unused": 0.0, "r": 1.0, "out": 1.0}, inputs, tape, 1e-12
+    )
+
+
 CHECKS: dict[str, list] = {
     "backpropagation.linear-backward": [
         check_linear_hand_worked,
@@ -121,4 +220,5 @@ CHECKS: dict[str, list] = {
         check_linear_leading_axes,
     ],
     "backpropagation.softmax-cross-entropy": [check_ce_hand_worked, check_ce_against_autograd, check_ce_large_logits],
+    "backpropagation.tape-backward": [check_tape_hand_worked, check_tape_against_autograd, check_tape_unused_inputs],
 }
