@@ -34,7 +34,12 @@ from concepts.lora import (
 )
 
 torch = pytest.importorskip("torch")
-peft = pytest.importorskip("peft")
+
+
+def _peft():
+    """``peft`` (the test extra); only the tests that compare with it skip when it is missing."""
+    return pytest.importorskip("peft")
+
 
 # The NF4 table as published (QLoRA, Appendix E; bitsandbytes get_4bit_type("nf4")).
 NF4_PUBLISHED = [
@@ -50,6 +55,7 @@ CASES = [(4, 3, 2, 4.0), (8, 8, 1, 1.0), (16, 5, 4, 32.0), (5, 16, 8, 16.0), (6,
 
 def peft_layer(d_in: int, d_out: int, r: int, alpha: float, *, use_rslora: bool, seed: int, dtype=None):
     """A one-layer model whose ``proj`` is wrapped by peft; B set to random values so the adapter matters."""
+    peft = _peft()
     torch.manual_seed(seed)
 
     class One(torch.nn.Module):
@@ -134,7 +140,7 @@ def test_torch_mirror_and_module_match_peft_in_each_dtype(dtype: str, tol: float
 
 def test_peft_defaults_the_page_states() -> None:
     """peft's LoraConfig defaults: r = 8, lora_alpha = 8 (scaling 1), Kaiming-uniform A and zero B, no rsLoRA."""
-    config = peft.LoraConfig()
+    config = _peft().LoraConfig()
     assert (config.r, config.lora_alpha, config.init_lora_weights, config.use_rslora) == (8, 8, True, False)
 
 
@@ -290,7 +296,7 @@ LLAMA2_7B = {"d_model": 4096, "num_layers": 32, "num_heads": 32, "d_ff": 11008, 
 @pytest.mark.filterwarnings("ignore::FutureWarning")
 def test_llama2_7b_q_v_r8_matches_peft_on_a_meta_model() -> None:
     """r = 8 on q_proj and v_proj of Llama-2-7B: 2 * 32 * 8 * (4096 + 4096) = 4,194,304 trainable."""
-    transformers = pytest.importorskip("transformers")
+    peft, transformers = _peft(), pytest.importorskip("transformers")
     cfg = transformers.LlamaConfig(
         vocab_size=32000, hidden_size=4096, intermediate_size=11008, num_hidden_layers=32, num_attention_heads=32,
         num_key_value_heads=32, max_position_embeddings=4096, tie_word_embeddings=False,
@@ -319,7 +325,7 @@ def test_full_fine_tuning_memory_the_bank_quotes() -> None:
 )  # fmt: skip
 @pytest.mark.filterwarnings("ignore::FutureWarning")
 def test_gqa_and_mlp_targets_match_peft(targets: tuple[str, ...]) -> None:
-    transformers = pytest.importorskip("transformers")
+    peft, transformers = _peft(), pytest.importorskip("transformers")
     cfg = transformers.LlamaConfig(vocab_size=50, hidden_size=64, intermediate_size=176, num_hidden_layers=3,
                                    num_attention_heads=8, num_key_value_heads=2)  # fmt: skip
     with torch.device("meta"):
