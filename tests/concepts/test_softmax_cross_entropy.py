@@ -279,6 +279,20 @@ def test_torch_mirror_in_low_precision(dtype, tol, reduction) -> None:
     torch.testing.assert_close(ours, want, rtol=tol, atol=tol)
 
 
+def test_a_bfloat16_loss_near_11_is_rounded_to_sixteenths() -> None:
+    """bfloat16 keeps 8 significant bits, so between 8 and 16 its numbers are 2**(3 - 7) = 1/16 apart:
+    F.cross_entropy on bfloat16 logits returns a bfloat16 loss on that grid, here 0.028 nats off the
+    float32 loss of the same logits (more than the gap between two good runs)."""
+    assert torch.finfo(torch.bfloat16).eps * 8 == 1 / 16
+    torch.manual_seed(0)
+    z, t = torch.randn(64, 50_257), torch.randint(0, 50_257, (64,))
+    per = F.cross_entropy(z.bfloat16(), t, reduction="none")
+    assert per.dtype == torch.bfloat16 and ((per.float() * 16) % 1 == 0).all()
+    gap = abs(float(F.cross_entropy(z.bfloat16(), t)) - float(F.cross_entropy(z, t)))
+    assert round(gap, 3) == 0.028 and gap <= 1 / 32 + 1e-3
+    assert abs(float(F.cross_entropy(z.bfloat16().float(), t)) - float(F.cross_entropy(z, t))) < 1e-3  # upcast
+
+
 def test_torch_mirror_gradient_equals_autograd_of_f_cross_entropy() -> None:
     z, t, w = make_case((12,), 7, ignored=True, weighted=True, seed=9)
     kwargs = {"weight": torch.from_numpy(w), "label_smoothing": 0.2}
