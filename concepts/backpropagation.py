@@ -1,16 +1,12 @@
 """Backpropagation: the chain rule applied once per edge of a graph, from the loss back to the inputs.
 
-Three parts. A scalar reverse-mode engine, :class:`Value`, in the spirit of Karpathy's
-micrograd: each operation records its inputs and a closure that applies its local
-derivative, and :meth:`Value.backward` visits the graph in reverse topological order,
-*adding* into each node's gradient. Manual backward passes in NumPy for a linear layer
-(``x @ W`` with ``W`` of shape ``(d_in, d_out)``), ReLU, tanh and softmax cross-entropy,
-composed into an MLP whose per-layer gradient norms show vanishing gradients. Gradient
-checking by central differences, with the model of its error (truncation ``O(h^2)``
-against round-off ``O(eps / h)``). Follows Rumelhart, Hinton and Williams (1986) and
-Baydin et al. (2018), "Automatic differentiation in machine learning: a survey".
-Leaves out tensors in the engine, higher-order derivatives, forward mode and
-checkpointing.
+A scalar reverse-mode engine (:class:`Value`, in the spirit of Karpathy's micrograd, and the
+same sweep over a tape); manual NumPy backward passes for a linear layer (``x @ W``, ``W`` of
+shape ``(d_in, d_out)``), ReLU, tanh and softmax cross-entropy; gradient checking by central
+differences with its step-size trade-off; vanishing gradients through depth. Follows
+Rumelhart, Hinton and Williams (1986) and Baydin et al. (2018), "Automatic differentiation in
+machine learning: a survey". Leaves out tensors in the engine, higher-order derivatives,
+forward mode and checkpointing.
 """
 
 from __future__ import annotations
@@ -164,9 +160,13 @@ class Value:
     def backward(self) -> None:
         """Set ``d self / d node`` in ``node.grad`` for every node that ``self`` depends on.
 
-        Gradients add up across calls, as PyTorch's ``.grad`` does: zero them between steps.
+        Leaves' gradients add up across calls, as PyTorch's ``.grad`` does (zero them between
+        steps); intermediate nodes start from 0, so a second call does not reuse stale values.
         """
         order = topological_order(self)
+        for node in order:
+            if node._children:
+                node.grad = 0.0
         self.grad = 1.0  # d self / d self
         for node in reversed(order):  # every consumer of a node runs before the node itself
             node._backward()
@@ -445,12 +445,10 @@ def mlp_layer_grad_norms(
     """
     num_layers, width = require_positive_int(num_layers, "num_layers"), require_positive_int(width, "width")
     batch = require_positive_int(batch, "batch")
-    if activation not in _ACTIVATIONS:
-        raise ValueError(f"activation must be one of {sorted(_ACTIVATIONS)}; got {activation!r}")
-    if init not in _INIT_GAIN:
-        raise ValueError(f"init must be one of {sorted(_INIT_GAIN)}; got {init!r}")
-    if which not in ("pre-activation", "weight"):
-        raise ValueError(f"which must be 'pre-activation' or 'weight'; got {which!r}")
+    choices = {"activation": _ACTIVATIONS, "init": _INIT_GAIN, "which": ("pre-activation", "weight")}
+    for name, value in (("activation", activation), ("init", init), ("which", which)):
+        if value not in choices[name]:
+            raise ValueError(f"{name} must be one of {sorted(choices[name])}; got {value!r}")
     gen = require_rng(rng)
     act, act_grad = _ACTIVATIONS[activation]
     std = math.sqrt(_INIT_GAIN[init] / width)

@@ -119,14 +119,17 @@ def test_forgetting_to_accumulate_gives_a_wrong_gradient() -> None:
 
 
 def test_gradients_accumulate_across_backward_calls_like_torch() -> None:
-    x = Value(2.0)
-    y = x * x
+    """Leaves add up over two calls (2 * 12 = 24); the intermediate x * x must not carry its
+    first-call gradient into the second, or x would get 12 + 24 = 36."""
+    x = Value(3.0)
+    y = (x * x) * 2.0
     y.backward()
     y.backward()
-    t = torch.tensor(2.0, dtype=F64, requires_grad=True)
-    (t * t).backward()
-    (t * t).backward()
-    assert x.grad == float(t.grad) == 8.0
+    t = torch.tensor(3.0, dtype=F64, requires_grad=True)
+    ref = (t * t) * 2.0
+    ref.backward(retain_graph=True)
+    ref.backward()
+    assert x.grad == float(t.grad) == 24.0
 
 
 def test_topological_order_puts_every_node_after_its_inputs_and_handles_deep_chains() -> None:
