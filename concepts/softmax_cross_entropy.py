@@ -92,7 +92,14 @@ def log_softmax(x: ArrayLike, *, axis: int = -1) -> np.ndarray:
     return x - np.expand_dims(log_sum_exp(x, axis=axis), axis)  # log p_j = x_j - log sum_l exp(x_l)
 
 
-def _check(z_shape: tuple[int, ...], target: np.ndarray, w_shape, ignore_index, reduction, label_smoothing) -> None:
+def _check(
+    z_shape: tuple[int, ...],
+    target: np.ndarray,
+    w_shape: tuple[int, ...] | None,
+    ignore_index: int,
+    reduction: str,
+    label_smoothing: float,
+) -> None:
     """Validate a cross-entropy call (shared by the NumPy and PyTorch versions)."""
     if len(z_shape) == 0 or z_shape[-1] == 0:
         raise ValueError(f"logits must have shape (..., num_classes) with num_classes >= 1; got {z_shape}")
@@ -113,14 +120,23 @@ def _check(z_shape: tuple[int, ...], target: np.ndarray, w_shape, ignore_index, 
         raise ValueError(f"label_smoothing must lie in [0, 1]; got {label_smoothing!r}")
 
 
-def _inputs(logits, target, weight, ignore_index, reduction, label_smoothing):
+def _inputs(
+    logits: ArrayLike,
+    target: ArrayLike,
+    weight: ArrayLike | None,
+    ignore_index: int,
+    reduction: str,
+    label_smoothing: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     z, t = as_array(logits, "logits"), as_array(target, "target", dtype=None)
     w = None if weight is None else as_array(weight, "weight")
     _check(z.shape, t, None if w is None else w.shape, ignore_index, reduction, label_smoothing)
     return z, t, w
 
 
-def _weighted_target(t: np.ndarray, num_classes: int, w, ignore_index: int, eps: float):
+def _weighted_target(
+    t: np.ndarray, num_classes: int, w: np.ndarray | None, ignore_index: int, eps: float
+) -> tuple[np.ndarray, float]:
     """``r``, the smoothed target times the class weights, and the mean's denominator.
 
     ``r_c = w_t (1 - eps) [c = t] + w_c eps / C`` for a kept target and 0 for an ignored
