@@ -368,6 +368,22 @@ def test_nf4_levels_with_scipy_quantiles_and_the_asymmetry() -> None:
     assert round(float(np.abs(symmetric).min()), 2) == 0.04  # the bank's "about +-0.04 after scaling"
 
 
+def test_the_published_table_is_the_construction_in_float32() -> None:
+    """The page's claim: the table is QLoRA's construction run as bitsandbytes runs it, in float32.
+
+    The offset written as 0.9677083, float32 ``torch.linspace`` probabilities, SciPy's
+    quantiles, a float32 tensor divided by its maximum: that reproduces every published
+    value exactly (bitsandbytes' ``create_normal_map``).
+    """
+    from scipy.stats import norm
+
+    pos = norm.ppf(torch.linspace(0.9677083, 0.5, 9)[:-1].numpy())  # the offset as bitsandbytes writes it
+    neg = -norm.ppf(torch.linspace(0.9677083, 0.5, 8)[:-1].numpy())
+    v = torch.tensor(np.r_[neg, 0.0, pos], dtype=torch.float32).sort().values
+    v /= v.max()
+    assert v.tolist() == NF4_PUBLISHED
+
+
 def test_nf4_quantisation_round_trip() -> None:
     rng = np.random.default_rng(0)
     w = rng.standard_normal(64 * 50) * 0.02
