@@ -209,12 +209,13 @@ def kl_penalized_rewards(
     """PPO's per-token rewards for a response: a KL penalty on every token, the score on the last.
 
     ``r_t = -beta * (log pi(a_t) - log pi_ref(a_t))``, plus the reward model's ``score`` at
-    the last response token (``trl``'s PPO, with its default ``kl_estimator="k1"``).
+    the last response token, as in the PPO trainer ``trl`` shipped before version 1 (its
+    ``"k1"`` KL estimator); ``trl`` 1.16 no longer includes PPO.
 
     :param score: the reward model's score of each response, shape ``(batch,)``.
     :param logprobs: ``log pi`` of each sampled token under the policy, ``(batch, seq_len)``.
     :param ref_logprobs: the same tokens under the reference model, ``(batch, seq_len)``.
-    :param beta: the KL coefficient, > 0 (``trl``'s ``kl_coef`` default 0.05).
+    :param beta: the KL coefficient, > 0.
     :param mask: boolean ``(batch, seq_len)``, ``True`` for response tokens (padding after);
         every row needs at least one. ``None`` means all tokens.
     :returns: float64 rewards ``(batch, seq_len)``, 0 on padding.
@@ -255,8 +256,9 @@ def gae(
 
     ``delta_t = r_t + gamma * V_{t+1} * (1 - done_t) - V_t``, computed backwards as
     ``A_t = delta_t + gamma * lam * (1 - done_t) * A_{t+1}``. ``done_t`` means the episode
-    ended with step ``t``: nothing after it is bootstrapped or summed. Defaults are ``trl``'s
-    PPO (``gamma = 1``, ``lam = 0.95``, value 0 after the last token).
+    ended with step ``t``: nothing after it is bootstrapped or summed. The defaults
+    (``gamma = 1``, ``lam = 0.95``, value 0 after the last token) are the usual ones for
+    language models.
 
     :param rewards: ``(..., T)``.
     :param values: ``V(s_t)``, the shape of ``rewards``.
@@ -312,7 +314,7 @@ def ppo_clipped_loss(
     :param logprobs: ``log pi_theta`` of the taken tokens, any shape (``(batch, seq_len)``).
     :param old_logprobs: the same under the policy that sampled them, same shape.
     :param advantages: same shape.
-    :param clip_eps: the clip range, > 0 (``trl``'s ``cliprange`` default 0.2).
+    :param clip_eps: the clip range, > 0 (0.2 worked best in the PPO paper).
     :param mask: boolean, ``True`` for the tokens averaged over; ``None`` means all.
     :returns: the loss as a float.
 

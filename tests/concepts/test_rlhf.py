@@ -69,6 +69,17 @@ def test_bradley_terry_equals_logsigmoid(shape) -> None:
     np.testing.assert_allclose(bradley_terry_loss(rc, rr), want, rtol=1e-12)
 
 
+def test_trl_reward_trainer_uses_the_same_loss() -> None:
+    """trl 1.16's RewardTrainer: -logsigmoid(chosen - rejected), averaged over the batch."""
+    pytest.importorskip("trl")
+    import inspect
+
+    from trl.trainer.reward_trainer import RewardTrainer
+
+    source = inspect.getsource(RewardTrainer.compute_loss)
+    assert "loss = -nn.functional.logsigmoid(rewards_chosen - rewards_rejected).mean()" in source
+
+
 def test_bradley_terry_convention() -> None:
     """Swapping chosen and rejected changes the loss by exactly the reward margin; ties cost log 2."""
     rc, rr = np.array([2.0, -1.0, 1e4]), np.array([0.5, 0.0, 0.0])
@@ -215,6 +226,7 @@ def test_dpo_equals_trl_dpo_trainer(loss_type, tmp_path) -> None:
     trl's IPO divides each sequence's log-ratio by its completion length, so we do too."""
     from trl import DPOConfig, DPOTrainer
 
+    assert DPOConfig.__dataclass_fields__["beta"].default == 0.1  # the default our dpo_loss copies
     model, ref, tokenizer, data = _tiny_trl_setup()
     args = DPOConfig(
         output_dir=str(tmp_path), per_device_train_batch_size=2, beta=0.3, loss_type=[loss_type], report_to="none",
@@ -262,7 +274,7 @@ def test_gae_equals_direct_sum_and_trl_loop() -> None:
     r, v = RNG.standard_normal((3, 9)), RNG.standard_normal((3, 9))
     adv, ret = gae(r, v, gamma=1.0, lam=0.95)
     np.testing.assert_allclose(adv, gae_direct_sum(r, v, 1.0, 0.95), rtol=1e-12)
-    # trl's PPOTrainer loop (gamma, lam; next value 0 after the last token)
+    # the backward loop of the PPOTrainer trl shipped before 1.0 (gamma, lam; next value 0 after the end)
     last, trl_adv = 0.0, []
     for t in reversed(range(9)):
         next_v = v[:, t + 1] if t < 8 else 0.0
