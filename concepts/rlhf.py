@@ -469,13 +469,19 @@ def reward_hacking_curve(betas: ArrayLike, *, num_pairs: int = 300, rng: np.rand
     Labellers compare only responses of length at most 5, where longer is better, so a
     Bradley-Terry reward model linear in length fits a positive slope: on the data it
     ranks responses exactly as the true reward does. The KL-regularised optimum of that
-    proxy (:func:`kl_regularized_policy`, a reference that
-    prefers short answers) moves toward length 10 as
-    ``beta`` shrinks: the proxy keeps rising while the true reward peaks and then falls.
+    proxy (:func:`kl_regularized_policy`, for a reference that prefers short answers)
+    moves toward length 10 as ``beta`` shrinks: the proxy keeps rising while the true
+    reward peaks and then falls.
 
     :param betas: KL coefficients, ``(m,)``.
     :returns: a dict of float64 arrays ``(m,)``: ``"kl"`` (``KL(pi || pi_ref)`` in nats),
         ``"proxy"`` and ``"true"`` (expected rewards), and the fitted ``"slope"`` (a float).
+
+    >>> import numpy as np
+    >>> from concepts.rlhf import reward_hacking_curve
+    >>> curve = reward_hacking_curve([10.0, 1.0, 0.02])  # little, some, a lot of optimisation
+    >>> np.round(curve["proxy"], 2).tolist(), np.round(curve["true"], 2).tolist()
+    ([0.83, 1.32, 3.22], [1.56, 1.71, 0.0])
     """
     gen = require_rng(rng)
     lengths = np.arange(1.0, 11.0)

@@ -462,3 +462,33 @@ def computed_answers() -> dict[str, float]:
 
 def test_bank_numeric_keys() -> None:
     check_numeric_keys("rlhf", computed_answers(), lambda q, v: 0.5 * 10.0 ** -q["decimals"])
+
+
+# ---------------------------------------------------------------- bad input: one line naming what was expected
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "words"),
+    [
+        (lambda: bradley_terry_loss([1.0, 2.0], [0.0]), ValueError, "same shape"),
+        (lambda: gae([1.0], [0.0], gamma=1.5), ValueError, "gamma must lie in"),
+        (lambda: gae([1.0], [0.0], lam=-0.1), ValueError, "lam must lie in"),
+        (lambda: gae([], []), ValueError, "T >= 1"),
+        (lambda: gae([1.0, 2.0], [0.0, 0.0], dones=[True]), ValueError, "same shape"),
+        (lambda: kl_penalized_rewards([1.0], [[0.0, 0.0]], [[0.0, 0.0]], mask=[[False, False]]), ValueError, "True"),
+        (lambda: kl_penalized_rewards([1.0, 2.0], [[0.0, 0.0]], [[0.0, 0.0]]), ValueError, "score (batch,)"),
+        (lambda: kl_penalized_rewards([1.0], [[0.0]], [[0.0]], beta=-1.0), ValueError, "beta must be positive"),
+        (lambda: ppo_clipped_loss([0.0], [0.0], [1.0], clip_eps=0.0), ValueError, "clip_eps"),
+        (lambda: ppo_clipped_loss([0.0], [0.0], [1.0], mask=[False]), ValueError, "mask"),
+        (lambda: grpo_advantages([[1.0, 0.0]], eps=-1.0), ValueError, "eps"),
+        (lambda: toy_dpo_train([0.0, 0.0], [0], [2]), ValueError, "indices"),
+        (lambda: fit_bradley_terry([[1.0]], [[1.0, 0.0]]), ValueError, "(n, d)"),
+        (lambda: kl_regularized_policy([0.0], [1.0], beta=0.0), ValueError, "beta"),
+        (lambda: gae(torch.zeros(2), torch.zeros(2)), TypeError, "NumPy"),
+    ],
+)
+def test_bad_input_is_refused_in_one_line(call, error, words) -> None:
+    with pytest.raises(error) as info:
+        call()
+    message = str(info.value)
+    assert words in message and "\n" not in message
