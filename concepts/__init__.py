@@ -129,6 +129,12 @@ CATALOG: tuple[Concept, ...] = (
         "Elman RNN and LSTM vs nn.RNN, backprop through time, vanishing gradients measured, $O(n)$ path length.",
     ),
     Concept(
+        "softmax_cross_entropy",
+        "Softmax and cross-entropy",
+        5,
+        "Stable softmax and log-sum-exp, the gradient p - y, label smoothing, ignored targets and perplexity.",
+    ),
+    Concept(
         "pca",
         "Principal component analysis",
         6,
