@@ -175,8 +175,7 @@ class Value:
 def topological_order(root: Value) -> list[Value]:
     """The nodes ``root`` depends on, each after all of its inputs (``root`` last).
 
-    Iterative depth-first search, so a chain of 100,000 operations does not hit Python's
-    recursion limit.
+    Iterative depth-first search: a chain of 100,000 operations cannot hit the recursion limit.
 
     >>> from concepts.backpropagation import Value, topological_order
     >>> a = Value(2.0)
@@ -253,9 +252,8 @@ def tape_gradients(inputs: dict[str, float], tape: list[tuple[str, str, tuple[st
 def linear_backward(grad_out: ArrayLike, x: ArrayLike, W: ArrayLike) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Gradients of ``y = x @ W + b`` given ``grad_out = dL/dy``: ``(dL/dx, dL/dW, dL/db)``.
 
-    ``dx = grad_out @ W.T``, ``dW = x.T @ grad_out`` and ``db = grad_out`` summed over every
-    leading axis: each row of the batch used the same ``W`` and ``b``, so their
-    contributions add. Each gradient has the shape of what it differentiates.
+    ``dx = grad_out @ W.T``, ``dW = x.T @ grad_out``, ``db = grad_out`` summed: every row of
+    every leading axis used the same ``W`` and ``b``, so their contributions add.
 
     :param grad_out: ``(..., d_out)``, the loss's gradient with respect to ``y``.
     :param x: ``(..., d_in)``, the layer's input (same leading axes as ``grad_out``).
@@ -341,11 +339,9 @@ def softmax_cross_entropy_with_grad(logits: ArrayLike, targets: ArrayLike) -> tu
 def central_difference_error(hs: ArrayLike, *, dtype: Any = np.float64, num_points: int = 101) -> np.ndarray:
     """Mean relative error of the central difference of ``exp``, computed in ``dtype``, for each step in ``hs``.
 
-    The mean runs over ``num_points`` points ``x`` evenly spaced in ``[-1, 1]``, which
-    smooths the round-off noise of a single point. ``exp`` is its own third derivative, so
-    the relative truncation error is about ``h^2 / 6`` and the round-off error at most
-    about ``eps / h``: the sum is smallest for ``h`` near ``eps^(1/3)`` (6.1e-6 in float64,
-    4.9e-3 in float32), where the error is near ``eps^(2/3)``.
+    Averaged over ``num_points`` points in ``[-1, 1]`` to smooth the round-off noise. The
+    truncation error is about ``h^2 / 6`` (``exp`` is its own third derivative), the round-off
+    at most about ``eps / h``: the sum is smallest near ``h = eps^(1/3)``, error ``eps^(2/3)``.
 
     :param hs: steps, each > 0; the formula divides by the nominal ``2h``, as people write it.
     :returns: ``(len(hs),)`` float64 mean relative errors.
@@ -427,12 +423,9 @@ def mlp_layer_grad_norms(
 ) -> np.ndarray:
     """Per-layer gradient norms of a deep square MLP at initialisation, by manual backprop.
 
-    Layer ``l`` computes ``z_l = a_{l-1} @ W_l`` and ``a_l = act(z_l)`` (no bias), ``W_l``
-    drawn with variance ``2 / width`` (``init="he"``) or ``1 / width`` (``"xavier"``, which
-    is Glorot's ``2 / (d_in + d_out)`` for a square layer). The input ``a_0`` is standard
-    normal ``(batch, width)`` and the loss ``L = sum(a_L * g)`` with ``g`` standard
-    normal, so the top gradient has unit scale and only depth changes it. Draws, in order:
-    the weights ``W_1 .. W_L``, then ``a_0``, then ``g``.
+    ``z_l = a_{l-1} @ W_l``, ``a_l = act(z_l)``, no bias; ``W_l`` has variance ``2 / width``
+    (``init="he"``) or ``1 / width`` (``"xavier"``: Glorot's for a square layer). The loss is
+    ``sum(a_L * g)``; ``W_1 .. W_L``, then ``a_0``, then ``g`` are drawn standard normal.
 
     :param which: ``"pre-activation"`` for the Frobenius norm of ``dL/dz_l`` (what vanishes),
         or ``"weight"`` for that of ``dL/dW_l = a_{l-1}^T dL/dz_l``.
