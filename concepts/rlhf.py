@@ -412,15 +412,13 @@ def toy_dpo_train(
     ([0.333, 0.333, 0.333], True)
     """
     theta = as_array(ref_logits, "ref_logits").copy()
-    w_idx, l_idx = (
-        np.asarray(as_array(x, n, dtype=None), dtype=np.intp) for x, n in ((chosen, "chosen"), (rejected, "rejected"))
-    )
-    if theta.ndim != 1 or w_idx.shape != l_idx.shape or w_idx.ndim != 1:
+    w_idx, l_idx = (as_array(x, n, dtype=np.intp) for x, n in ((chosen, "chosen"), (rejected, "rejected")))
+    if theta.ndim != 1 or w_idx.ndim != 1 or w_idx.shape != l_idx.shape:
         raise ValueError(
             f"need ref_logits (K,), chosen and rejected (n,); got {theta.shape}, {w_idx.shape}, {l_idx.shape}"
         )
-    if w_idx.size and (min(w_idx.min(), l_idx.min()) < 0 or max(w_idx.max(), l_idx.max()) >= theta.size):
-        raise ValueError(f"chosen and rejected must be indices in [0, {theta.size}); got values outside")
+    if not ((w_idx >= 0) & (w_idx < theta.size) & (l_idx >= 0) & (l_idx < theta.size)).all():
+        raise ValueError(f"chosen and rejected must be indices in [0, {theta.size}); some are outside")
     pw = np.ones(w_idx.shape) if weights is None else as_array(weights, "weights")
     beta, steps = require_positive(beta, "beta"), require_positive_int(steps, "steps")
     pw = pw / pw.sum()

@@ -337,7 +337,7 @@ def test_grpo_advantages_equal_torch_std_unbiased() -> None:
 def test_trl_grpo_uses_the_unbiased_std_plus_1e_4() -> None:
     """trl 1.16's GRPOTrainer: scale_rewards defaults to "group" and divides (r - mean) by
     nanstd(...) + 1e-4, where nanstd applies Bessel's correction (n - 1), like torch.std."""
-    trl = pytest.importorskip("trl")  # the test extra pins trl 1.16; the strings below are its source
+    trl = pytest.importorskip("trl")  # the strings below are trl 1.16's source
     import inspect
 
     from trl.trainer import grpo_trainer
