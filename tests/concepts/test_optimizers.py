@@ -200,7 +200,7 @@ SCHEDULES = [(10, 100), (0, 50), (1, 2), (30, 30), (100, 1000), (7, 13)]
 @pytest.mark.parametrize("num_cycles", [0.5, 1.5])
 def test_schedule_equals_transformers(warmup: int, total: int, num_cycles: float) -> None:
     """Our factor times the peak rate equals the LambdaLR's rate after every scheduler step, and past the end."""
-    transformers = pytest.importorskip("transformers")  # the test extra lists it; skip only these tests without it
+    transformers = pytest.importorskip("transformers")  # only the schedule tests need it
     p = torch.nn.Parameter(torch.zeros(1, dtype=torch.float64))
     opt = torch.optim.SGD([p], lr=3e-4)
     sched = transformers.get_cosine_schedule_with_warmup(opt, warmup, total, num_cycles=num_cycles)
@@ -457,6 +457,16 @@ def test_page_claims_on_rmsprop_and_adam_scale() -> None:
     one = minimize(adam_step, grad_fn, x0, 50, lr=0.05)
     scaled = minimize(adam_step, lambda x: 1000 * grad_fn(x), x0, 50, lr=0.05)
     np.testing.assert_allclose(one, scaled, rtol=0, atol=1e-6)  # equal up to eps
+
+
+def test_page_claims_on_a_sudden_gradient() -> None:
+    """After 20000 quiet steps (zero gradients leave m = v = 0) a gradient of 1 appears: Adam's step is
+    0.1 / sqrt(0.001) = 3.16 lr, the paper's bound; after only 5000 the correction of v still shows (3.15)."""
+    for quiet, ratio in ((20_000, 3.16), (5_000, 3.15)):
+        state = {"step": quiet, "exp_avg": np.zeros(1), "exp_avg_sq": np.zeros(1)}
+        q, _ = adam_step([0.0], [1.0], state, lr=1e-3)
+        assert round(-float(q[0]) / 1e-3, 2) == ratio
+    assert round(0.1 / math.sqrt(0.001), 2) == 3.16
 
 
 def test_page_claims_on_stability_limits() -> None:
