@@ -12,7 +12,8 @@ The schedule is the one ``transformers.get_cosine_schedule_with_warmup`` builds,
 clipping follows ``torch.nn.utils.clip_grad_norm_``, including its ``1e-6``.
 
 Leaves out AMSGrad, ``maximize``, parameter groups, fused and foreach kernels, and
-second-order or sign-based methods (Adafactor, Lion, Muon).
+second-order or sign-based methods (Adafactor, Lion, Muon). There is no ``_torch`` mirror:
+``torch.optim`` is the PyTorch version, and the tests compare every step with it.
 """
 
 from __future__ import annotations
