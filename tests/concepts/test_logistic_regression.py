@@ -444,3 +444,28 @@ def test_page_folds_exactly_the_docstrings() -> None:
         assert lines.group(1) == want, (path, pyobject.group(1), lines.group(1), want)
         checked += 1
     assert checked >= 3
+
+
+def test_bank_claims_about_features_and_libraries() -> None:
+    """Bank (what-changes-coef, stability): a redundant ones column gets weight 0 and changes nothing
+    else; rescaling a feature changes the penalised fit; BCELoss clamps log p at -100; scikit-learn
+    1.8+ deprecates ``penalty`` in favour of ``l1_ratio``."""
+    import warnings
+
+    import sklearn
+
+    X, y = problem(60, 3, seed=16)
+    base = sklearn_fit(X, y, 1.0)
+    with_ones = sklearn_fit(np.column_stack([X, np.ones(60)]), y, 1.0)
+    np.testing.assert_allclose(with_ones.coef_[0, :3], base.coef_[0], atol=1e-6)
+    assert abs(with_ones.coef_[0, 3]) < 1e-6
+    w, _ = fit_logistic_newton(X, y, l2=l2_from_C(1.0, 60))
+    w_mm, _ = fit_logistic_newton(X * np.array([1000.0, 1.0, 1.0]), y, l2=l2_from_C(1.0, 60))
+    assert abs(w_mm[0] * 1000 - w[0]) > 1e-2 and np.abs(w_mm[1:] - w[1:]).max() > 1e-4
+    bce = torch.nn.functional.binary_cross_entropy(torch.tensor([0.0]), torch.tensor([1.0]))
+    assert float(bce) == 100.0
+    if tuple(int(v) for v in sklearn.__version__.split(".")[:2]) >= (1, 8):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            LogisticRegression(penalty="l2").fit(X, y)
+        assert any(issubclass(c.category, FutureWarning) and "penalty" in str(c.message) for c in caught)
