@@ -129,6 +129,18 @@ CATALOG: tuple[Concept, ...] = (
         "Elman RNN and LSTM vs nn.RNN, backprop through time, vanishing gradients measured, $O(n)$ path length.",
     ),
     Concept(
+        "lora",
+        "LoRA and PEFT",
+        4,
+        "Freeze W and learn a low-rank update BA scaled by alpha/r; merge it for zero added latency; QLoRA's NF4.",
+    ),
+    Concept(
+        "backpropagation",
+        "Backpropagation",
+        5,
+        "The chain rule on a graph, in reverse: a scalar autodiff engine, manual backward passes and gradient checks.",
+    ),
+    Concept(
         "softmax_cross_entropy",
         "Softmax and cross-entropy",
         5,
