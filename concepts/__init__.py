@@ -135,6 +135,12 @@ CATALOG: tuple[Concept, ...] = (
         "Freeze W and learn a low-rank update BA scaled by alpha/r; merge it for zero added latency; QLoRA's NF4.",
     ),
     Concept(
+        "rlhf",
+        "RLHF and DPO",
+        4,
+        "Reward models from preferences, PPO with a KL leash, and DPO's loss that needs no reward model.",
+    ),
+    Concept(
         "backpropagation",
         "Backpropagation",
         5,
