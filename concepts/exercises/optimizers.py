@@ -1,15 +1,17 @@
-"""Checks for the optimizer exercises: one Adam step with bias correction, and one AdamW step.
+"""Checks for the optimizer exercises: one Adam step with bias correction, one AdamW step, clipping by global norm.
 
 The trusted references are ``torch.optim.Adam`` and ``torch.optim.AdamW`` in float64, fed the
 same gradients (of a least-squares loss computed here in NumPy) at the same points, and two
 first steps derived by hand: Adam's first step is ``lr * g / (|g| + eps)`` entry by entry,
-and AdamW's first step on a zero gradient is ``param * (1 - lr * weight_decay)``.
+and AdamW's first step on a zero gradient is ``param * (1 - lr * weight_decay)``. Clipping is
+checked against ``torch.nn.utils.clip_grad_norm_`` and on gradients of norms 3 and 4.
 ``tests/concepts/test_optimizers.py`` runs the same checks on ``concepts.optimizers`` and
 uses :func:`torch_trajectory` and :func:`least_squares` for the other optimizers.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -166,7 +168,78 @@ def check_default_decay(candidate: Callable) -> None:
     expect(np.allclose(got, [0.999, 1.998], rtol=1e-12), f"expected [0.999, 1.998] (decay 0.01); got {got}")
 
 
+# ---------------------------------------------------------------- clipping by global norm
+
+
+def _torch_clip(grads: list[np.ndarray], max_norm: float, norm_type: float) -> tuple[list[np.ndarray], float]:
+    """``torch.nn.utils.clip_grad_norm_`` on copies of ``grads`` (float64): the clipped arrays and its return value."""
+    torch = require_torch()
+    params = [torch.nn.Parameter(torch.zeros(g.shape, dtype=torch.float64)) for g in grads]
+    for p, g in zip(params, grads, strict=True):
+        p.grad = torch.from_numpy(np.array(g, dtype=np.float64))
+    total = torch.nn.utils.clip_grad_norm_(params, max_norm, norm_type=norm_type)
+    return [p.grad.numpy() for p in params], float(total)
+
+
+def _compare_clip(candidate: Callable, grads: list[np.ndarray], max_norm: float, **kw: Any) -> None:
+    want, want_total = _torch_clip(grads, max_norm, kw.get("norm_type", 2.0))
+    got, total = candidate([g.copy() for g in grads], max_norm, **kw)
+    inputs = {**{f"grads[{i}]": g for i, g in enumerate(grads)}, "max_norm": max_norm, **kw}
+    compare(total, want_total, inputs=inputs, what="the returned norm", rtol=1e-12, atol=0)
+    expect(len(got) == len(grads), f"return one clipped array per gradient: {len(grads)}; got {len(got)}")
+    for i, (g, w) in enumerate(zip(got, want, strict=True)):
+        compare(g, w, inputs=inputs, what=f"clipped grads[{i}]", rtol=1e-12, atol=1e-15)
+
+
+@check("norms 3 and 4 make a global norm of 5: clipped to 1 they become 0.6 and 0.8", section="optimizers-clipping")
+def check_global_norm(candidate: Callable) -> None:
+    """One factor for all tensors, 1 / (5 + 1e-6): by hand, (3, 4) -> (0.6, 0.8) up to 2e-7."""
+    grads = [np.array([3.0]), np.array([[0.0, 4.0]])]
+    got, _ = candidate([g.copy() for g in grads], 1.0)
+    for i, want in enumerate(([3.0 / (5 + 1e-6)], [[0.0, 4.0 / (5 + 1e-6)]])):
+        compare(got[i], want, inputs={"grads[0]": grads[0], "grads[1]": grads[1], "max_norm": 1.0},
+                what=f"clipped grads[{i}]", rtol=1e-12, atol=1e-15)  # fmt: skip
+
+
+@check("returns the global norm measured before clipping", section="optimizers-clipping")
+def check_returned_norm(candidate: Callable) -> None:
+    cases = (
+        ("two tensors of norms 3 and 4", [np.array([3.0]), np.array([4.0])], 1.0, 5.0),
+        ("one 2x2 tensor of ones", [np.ones((2, 2))], 0.5, 2.0),
+    )
+    for words, grads, max_norm, want in cases:
+        _, total = candidate([g.copy() for g in grads], max_norm)
+        inputs = {"grads": words, "max_norm": max_norm}
+        compare(total, want, inputs=inputs, what="the returned norm", rtol=1e-12, atol=0)
+
+
+@check(
+    "a norm exactly at max_norm still shrinks by 1 / (1 + 1e-6 / max_norm), as in PyTorch",
+    section="optimizers-clipping",
+)
+def check_eps_at_the_limit(candidate: Callable) -> None:
+    _compare_clip(candidate, [np.array([0.6, 0.8])], 1.0)
+    _compare_clip(candidate, [np.array([0.0, 0.0])], 1.0)  # zero gradients: no division by zero
+
+
+@check(
+    "equals torch.nn.utils.clip_grad_norm_ on random tensors, norm types 2, 1 and inf", section="optimizers-clipping"
+)
+def check_clip_against_torch(candidate: Callable) -> None:
+    rng = np.random.default_rng(0)
+    for shapes, max_norm in (([(3,)], 1.0), ([(4, 3), (3,), (2, 2, 2)], 0.5), ([(4, 3), (3,)], 100.0)):
+        grads = [rng.standard_normal(s) for s in shapes]
+        for norm_type in (2.0, 1.0, math.inf):
+            _compare_clip(candidate, grads, max_norm, norm_type=norm_type)
+
+
 CHECKS: dict[str, list] = {
     "optimizers.adam-step": [check_first_step, check_adam_against_torch, check_small_gradients, check_no_mutation],
     "optimizers.adamw-step": [check_decay_only, check_adamw_against_torch, check_default_decay, check_no_mutation],
+    "optimizers.clip-grad-norm": [
+        check_global_norm,
+        check_returned_norm,
+        check_eps_at_the_limit,
+        check_clip_against_torch,
+    ],
 }

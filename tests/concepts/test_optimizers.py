@@ -365,7 +365,12 @@ def test_bad_input(call, error, words) -> None:
 
 
 @pytest.mark.parametrize(
-    ("exercise", "impl"), [("optimizers.adam-step", adam_step), ("optimizers.adamw-step", adamw_step)]
+    ("exercise", "impl"),
+    [
+        ("optimizers.adam-step", adam_step),
+        ("optimizers.adamw-step", adamw_step),
+        ("optimizers.clip-grad-norm", clip_grad_norm),
+    ],
 )
 def test_exercise_checks_pass_on_our_code(exercise: str, impl) -> None:
     failed = [(r.name, r.message) for r in run_checks(CHECKS[exercise], impl) if not r.passed]
