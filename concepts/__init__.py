@@ -153,6 +153,12 @@ CATALOG: tuple[Concept, ...] = (
         "Stable softmax and log-sum-exp, the gradient p - y, label smoothing, ignored targets and perplexity.",
     ),
     Concept(
+        "logistic_regression",
+        "Logistic regression",
+        6,
+        "A sigmoid of a linear score fitted by cross-entropy: gradient, Hessian, L2 and the softmax extension.",
+    ),
+    Concept(
         "pca",
         "Principal component analysis",
         6,
