@@ -1,0 +1,13 @@
+"""Adds the noise to an error already measured against noisy targets, so the noise is counted twice."""
+
+import numpy as np
+
+EXPECTED_FAILURE = "check_adds_up"
+
+
+def polynomial_decomposition(x_train, y_train, x_test, f_test, y_test, degree):
+    x_test, f_test, y_test = (np.asarray(a, dtype=np.float64) for a in (x_test, f_test, y_test))
+    P = np.stack([np.polyval(np.polyfit(x, y, degree), x_test) for x, y in zip(x_train, y_train, strict=True)])
+    mean = P.mean(axis=0)
+    noise = ((y_test - f_test) ** 2).mean()
+    return ((mean - f_test) ** 2).mean(), P.var(axis=0).mean(), noise, ((y_test - P) ** 2).mean() + noise

@@ -1,0 +1,12 @@
+"""Leaves the noise out of the decomposition (returns 0 for it), as if the targets were noise-free."""
+
+import numpy as np
+
+EXPECTED_FAILURE = "check_noise_term"
+
+
+def polynomial_decomposition(x_train, y_train, x_test, f_test, y_test, degree):
+    x_test, f_test, y_test = (np.asarray(a, dtype=np.float64) for a in (x_test, f_test, y_test))
+    P = np.stack([np.polyval(np.polyfit(x, y, degree), x_test) for x, y in zip(x_train, y_train, strict=True)])
+    mean = P.mean(axis=0)
+    return ((mean - f_test) ** 2).mean(), P.var(axis=0).mean(), 0.0, ((y_test - P) ** 2).mean()

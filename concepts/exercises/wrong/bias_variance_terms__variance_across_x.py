@@ -1,0 +1,10 @@
+"""Takes the variance across the test points (axis 1) instead of across the training sets."""
+
+import numpy as np
+
+EXPECTED_FAILURE = "check_against_numpy"
+
+
+def bias_variance_terms(predictions, f_x):
+    P, f_x = np.asarray(predictions, dtype=np.float64), np.asarray(f_x, dtype=np.float64)
+    return (P.mean(axis=0) - f_x) ** 2, P.var(axis=1)
