@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -145,3 +146,32 @@ def write_bank(tmp_path: Path):
         return path
 
     return write
+
+
+_MISSING_REFERENCES: list[str] = []
+
+
+def _note_import_skip(report) -> None:
+    if report.skipped and isinstance(report.longrepr, tuple) and "could not import" in str(report.longrepr[2]):
+        _MISSING_REFERENCES.append(f"{report.nodeid}: {report.longrepr[2]}")
+
+
+def pytest_collectreport(report) -> None:
+    _note_import_skip(report)
+
+
+def pytest_runtest_logreport(report) -> None:
+    _note_import_skip(report)
+
+
+def pytest_sessionfinish(session, exitstatus) -> None:
+    """In CI, a test skipped because a reference library is missing fails the run.
+
+    The test extra installs every reference (PyTorch, transformers, peft, trl, xgboost,
+    rank-bm25); such a skip means an install step is missing, which a green run would hide.
+    """
+    if _MISSING_REFERENCES and os.environ.get("CI"):
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        for line in ["CI has every test dependency, yet these were skipped:", *_MISSING_REFERENCES]:
+            reporter.write_line(line, red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
