@@ -147,6 +147,12 @@ CATALOG: tuple[Concept, ...] = (
         "The chain rule on a graph, in reverse: a scalar autodiff engine, manual backward passes and gradient checks.",
     ),
     Concept(
+        "optimizers",
+        "Optimizers and schedules",
+        5,
+        "SGD, momentum, RMSProp, Adam and AdamW step by step; warm-up with cosine decay; clipping by global norm.",
+    ),
+    Concept(
         "softmax_cross_entropy",
         "Softmax and cross-entropy",
         5,
