@@ -122,8 +122,12 @@ def min_norm_least_squares(Phi: ArrayLike, y: ArrayLike, *, ridge: float = 0.0) 
         raise ValueError(f"Phi must have shape (..., n, p) and y shape (..., n); got {Phi.shape} and {y.shape}")
     if ridge == 0:
         return (np.linalg.pinv(Phi) @ y[..., None])[..., 0]
-    gram = np.swapaxes(Phi, -1, -2) @ Phi + ridge * np.eye(Phi.shape[-1])  # Phi^T Phi + lambda I
-    return np.linalg.solve(gram, (np.swapaxes(Phi, -1, -2) @ y[..., None]))[..., 0]
+    n, p = Phi.shape[-2:]
+    PhiT = np.swapaxes(Phi, -1, -2)
+    if p <= n:  # (Phi^T Phi + lambda I) w = Phi^T y, a p x p system
+        return np.linalg.solve(PhiT @ Phi + ridge * np.eye(p), PhiT @ y[..., None])[..., 0]
+    # the same w in its dual form, an n x n system: w = Phi^T (Phi Phi^T + lambda I)^-1 y
+    return (PhiT @ np.linalg.solve(Phi @ PhiT + ridge * np.eye(n), y[..., None]))[..., 0]
 
 
 def fit_polynomial(x: ArrayLike, y: ArrayLike, degree: int, *, ridge: float = 0.0) -> np.ndarray:
