@@ -334,3 +334,99 @@ def test_exercise_checks_pass_on_our_implementation() -> None:
     ]:
         failed = [(r.name, r.message) for r in run_checks(CHECKS[exercise], impl) if not r.passed]
         assert not failed, failed
+
+
+# -- what the page and the bank state ------------------------------------------------------------
+
+
+def test_page_figures_state_what_the_code_computes() -> None:
+    """Decay figure: SGD's two trajectories coincide, Adam's differ. Path figure: the true features enter first."""
+    rng = np.random.default_rng(0)
+    A = rng.standard_normal((40, 5)) * np.geomspace(0.1, 10, 5)
+    b = rng.standard_normal(40)
+    paths = {
+        (opt, dec): _ours(A, b, np.ones(5), optimizer=opt, steps=300, lr=lr, weight_decay=0.5, decoupled=dec)
+        for opt, lr in (("sgd", 0.005), ("adam", 0.01))
+        for dec in (False, True)
+    }
+    assert np.abs(paths["sgd", False] - paths["sgd", True]).max() < 1e-12
+    assert np.abs(paths["adam", False][-1] - paths["adam", True][-1]).max() > 1.0
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((60, 8))
+    y = X @ np.array([3.0, -2.0, 0, 0, 1.5, 0, 0, 0]) + rng.standard_normal(60)
+    alpha_max = np.abs((X - X.mean(0)).T @ (y - y.mean())).max() / len(y)
+    alphas = alpha_max * np.geomspace(1.0, 1e-3, 60)
+    coefs = lasso_path(X, y, alphas)
+    assert not coefs[0].any()
+    first_other = np.flatnonzero((coefs[:, [2, 3, 5, 6, 7]] != 0).any(axis=1))[0]
+    assert (coefs[first_other - 1, [0, 1, 4]] != 0).all()  # all three true features are in before any other
+    for i in (5, 30, 59):
+        np.testing.assert_allclose(coefs[i], _sk(X, y, alphas[i]).coef_, atol=1e-6)
+
+
+def test_library_defaults_the_page_states() -> None:
+    import inspect
+
+    assert inspect.signature(torch.optim.AdamW).parameters["weight_decay"].default == 0.01
+    assert inspect.signature(torch.optim.Adam).parameters["weight_decay"].default == 0
+    assert inspect.signature(Lasso).parameters["alpha"].default == 1.0
+
+
+def test_every_numeric_key_is_computed() -> None:
+    # alpha_max: X^T y = (12, -30, 6) with n = 50 (identity rows padded with zero rows).
+    X_alpha = np.vstack([np.eye(3), np.zeros((47, 3))])
+    y_alpha = np.r_[12.0, -30.0, 6.0, np.zeros(47)]
+    alpha_max = np.abs(X_alpha.T @ y_alpha).max() / 50
+    assert not lasso_coordinate_descent(X_alpha, y_alpha, alpha_max).any()
+    assert lasso_coordinate_descent(X_alpha, y_alpha, 0.99 * alpha_max).any()
+    # One coordinate with n = 10, ||x||² = 10 and xᵀy = 8.
+    x, y = np.zeros((10, 1)), np.zeros(10)
+    x[0, 0], y[0] = np.sqrt(10.0), 8.0 / np.sqrt(10.0)
+    # AdamW on a weight whose gradient is always zero.
+    state: dict = {}
+    w = np.array([1.0])
+    for _ in range(10_000):
+        w = adam_step(w, np.zeros(1), state, lr=1e-3, weight_decay=0.1, decoupled=True)
+    # The per-step shrink of decoupled SGD decay per unit of lambda at lr = 0.1, then lambda for 0.999.
+    shrink_per_lambda = 1.0 - float(sgd_step([1.0], [0.0], lr=0.1, weight_decay=1.0, decoupled=True)[0])
+    lam = (1 - 0.999) / shrink_per_lambda
+    assert float(sgd_step([1.0], [0.0], lr=0.1, weight_decay=lam)[0]) == pytest.approx(0.999, abs=1e-15)
+    kept = float(dropout([1.0], 0.2, mask=[True])[0])
+    computed = {
+        "regularization.dropout-scale": float(dropout([3.0], 0.2, mask=[True])[0]),
+        "regularization.dropout-variance": 0.8 * kept**2 - 1.0,  # E[y²] - E[y]² with E[y] = 1
+        "regularization.adamw-shrink": float(w[0]),
+        "regularization.decay-to-l2": lam,
+        "regularization.cd-update": float(lasso_coordinate_descent(x, y, 0.3)[0]),
+        "regularization.alpha-max": float(alpha_max),
+        "regularization.early-stop-epoch": early_stopping([0.90, 0.70, 0.62, 0.60, 0.61, 0.63, 0.59, 0.58], patience=2)[
+            0
+        ]
+        + 1,
+    }
+    big = dropout(np.ones(400_000), 0.2, rng=0)  # the variance key, measured on the package's own dropout
+    assert np.var(big) == pytest.approx(computed["regularization.dropout-variance"], abs=0.005)
+    check_numeric_keys("regularization", computed, bank_tolerance)
+
+
+def test_page_folds_exactly_the_docstrings() -> None:
+    """Each ``:lines:`` under a ``:pyobject:`` literalinclude skips exactly the docstring."""
+    import ast
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    page = (root / "docs" / "concepts" / "regularization.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```\{literalinclude\} \.\./\.\./(\S+)\n((?::[a-z-]+:.*\n)+)", page)
+    checked = 0
+    for path, options in blocks:
+        pyobject, lines = re.search(r":pyobject: (\S+)", options), re.search(r":lines: (\S+)", options)
+        if not (pyobject and lines):
+            continue
+        tree = ast.parse((root / path).read_text(encoding="utf-8"))
+        node = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == pyobject.group(1))
+        doc = node.body[0]
+        want = f"1-{doc.lineno - node.lineno},{doc.end_lineno - node.lineno + 2}-"
+        assert lines.group(1) == want, (path, pyobject.group(1), lines.group(1), want)
+        checked += 1
+    assert checked >= 5
