@@ -27,6 +27,7 @@ from concepts._checks import (
     require_nonnegative_int,
     require_positive,
     require_positive_int,
+    require_probability,
     require_rng,
     require_tensor,
     require_torch,
@@ -51,13 +52,6 @@ __all__ = [
     "sgd_step",
     "soft_threshold",
 ]
-
-
-def _probability(p: float) -> float:
-    p = require_finite(p, "p")
-    if not 0.0 <= p <= 1.0:
-        raise ValueError(f"p (the drop probability) must be in [0, 1]; got {p!r}")
-    return p
 
 
 # ------------------------------------------------------------------------------- dropout
@@ -91,7 +85,7 @@ def dropout(
     >>> dropout([1.0, 2.0], 0.5, training=False).tolist()
     [1.0, 2.0]
     """
-    x, p = as_array(x, "x"), _probability(p)
+    x, p = as_array(x, "x"), require_probability(p, "p (the drop probability)")
     if not training or p == 0.0:
         return x.copy()
     if p == 1.0:
@@ -129,7 +123,7 @@ def dropout_torch(
     [1.0, 2.0, 3.0, 4.0]
     """
     torch = require_torch()
-    x, p = require_tensor(x, "x"), _probability(p)
+    x, p = require_tensor(x, "x"), require_probability(p, "p (the drop probability)")
     if not training or p == 0.0:
         return x.clone()
     if p == 1.0:
@@ -185,8 +179,7 @@ def adam_step(
     ``v``.
 
     >>> from concepts.regularization import adam_step
-    >>> state = {}
-    >>> adam_step([1.0], [0.5], state, lr=0.1).round(6).tolist()  # the first step has size lr
+    >>> adam_step([1.0], [0.5], {}, lr=0.1).round(6).tolist()  # the first step has size lr
     [0.9]
     """
     w, g = as_array(w, "w"), as_array(grad, "grad")

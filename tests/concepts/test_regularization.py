@@ -89,7 +89,7 @@ def test_p_zero_and_one_as_pytorch_defines_them() -> None:
     for bad in (-0.1, 1.5):
         with pytest.raises(ValueError, match="between 0 and 1"):
             F.dropout(torch.ones(2), bad)
-        with pytest.raises(ValueError, match=r"p \(the drop probability\) must be in \[0, 1\]"):
+        with pytest.raises(ValueError, match=r"p \(the drop probability\) must lie in \[0, 1\]"):
             dropout([1.0], bad)
 
 
