@@ -16,6 +16,7 @@ max-norm constraints.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
@@ -196,7 +197,9 @@ def adam_step(
     return w - lr * m_hat / (np.sqrt(v_hat) + eps)
 
 
-def optimize(grad_fn, w0: ArrayLike, *, optimizer: str, steps: int, lr: float, **kwargs) -> np.ndarray:
+def optimize(
+    grad_fn: Callable[[np.ndarray], ArrayLike], w0: ArrayLike, *, optimizer: str, steps: int, lr: float, **kwargs
+) -> np.ndarray:
     """Run ``steps`` steps of ``"sgd"`` or ``"adam"`` from ``w0``; the trajectory, shape ``(steps + 1, d)``.
 
     ``grad_fn(w)`` returns the loss gradient; ``kwargs`` go to :func:`sgd_step` or :func:`adam_step`.
@@ -298,7 +301,9 @@ def lasso_coordinate_descent(
     return w
 
 
-def lasso_fit(X: ArrayLike, y: ArrayLike, alpha: float, *, fit_intercept: bool = True, **kwargs):
+def lasso_fit(
+    X: ArrayLike, y: ArrayLike, alpha: float, *, fit_intercept: bool = True, **kwargs
+) -> tuple[np.ndarray, float]:
     """The Lasso with an unpenalised intercept (centre X and y, solve, recover b); ``(w, b)``.
 
     >>> from concepts.regularization import lasso_fit
@@ -361,7 +366,9 @@ def early_stopping(val_losses: ArrayLike, *, patience: int, min_delta: float = 0
     return EarlyStopping(best, losses.size - 1, None)
 
 
-def overfitting_problem(*, n_train: int = 20, n_val: int = 500, d: int = 40, noise: float = 1.0, rng=0):
+def overfitting_problem(
+    *, n_train: int = 20, n_val: int = 500, d: int = 40, noise: float = 1.0, rng: np.random.Generator | int | None = 0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """A linear problem with more features than training rows, where gradient descent overfits.
 
     Returns ``(X_train, y_train, X_val, y_val)``: Gaussian features, a true weight vector

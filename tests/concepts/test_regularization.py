@@ -93,6 +93,19 @@ def test_p_zero_and_one_as_pytorch_defines_them() -> None:
             dropout([1.0], bad)
 
 
+def test_dropout_bad_input() -> None:
+    with pytest.raises(TypeError, match=r"got a torch\.Tensor"):
+        dropout(torch.ones(3), 0.5)
+    with pytest.raises(TypeError, match="got a NumPy array"):
+        dropout_torch(np.ones(3), 0.5)
+    with pytest.raises(ValueError, match=r"mask must be a boolean array of shape \(3,\)"):
+        dropout(np.ones(3), 0.5, mask=[1, 0, 1])
+    with pytest.raises(ValueError, match="mask must be a boolean tensor"):
+        dropout_torch(torch.ones(3), 0.5, mask=torch.ones(2, dtype=torch.bool))
+    with pytest.raises(TypeError, match="rng must be"):
+        dropout(np.ones(3), 0.5, rng="seed")
+
+
 def _five_se_ok(out: np.ndarray, p: float) -> None:
     """Share zeroed within 5 binomial standard errors of p; mean of an all-ones input within 5 SE of 1."""
     n = out.size
@@ -370,6 +383,12 @@ def test_library_defaults_the_page_states() -> None:
     assert inspect.signature(torch.optim.AdamW).parameters["weight_decay"].default == 0.01
     assert inspect.signature(torch.optim.Adam).parameters["weight_decay"].default == 0
     assert inspect.signature(Lasso).parameters["alpha"].default == 1.0
+    # Ridge, by contrast, has no 1/n: it minimises ||y - Xw||² + alpha ||w||².
+    from sklearn.linear_model import Ridge
+
+    X, y = _lasso_data(30, 4, seed=9)
+    want = np.linalg.solve(X.T @ X + 2.0 * np.eye(4), X.T @ y)
+    np.testing.assert_allclose(Ridge(alpha=2.0, fit_intercept=False).fit(X, y).coef_, want, rtol=1e-8)
 
 
 def test_every_numeric_key_is_computed() -> None:
