@@ -222,6 +222,36 @@ def test_adamw_shrinks_every_weight_alike_while_adam_l2_spares_high_gradient_wei
     assert w_l2[0] == pytest.approx(1 - 10 * 0.01, abs=1e-3)
 
 
+def test_with_momentum_l2_and_decoupled_decay_separate() -> None:
+    """The page's aside: torch's SGD(momentum, weight_decay) puts λw into the velocity; SGDW would not."""
+    A, b, w0 = _problem(seed=2)
+    lr, wd, mu = 0.01, 0.5, 0.9
+    want = _torch_path(torch.optim.SGD, A, b, w0, 60, lr=lr, weight_decay=wd, momentum=mu)
+    paths = {}
+    for decoupled in (False, True):
+        w, buf, out = w0.copy(), np.zeros_like(w0), [w0.copy()]
+        for t in range(60):
+            g = A.T @ (A @ w - b) / len(b) + (0.0 if decoupled else wd * w)
+            buf = g if t == 0 else mu * buf + g  # torch's first step copies the gradient into the buffer
+            w = w * (1 - lr * wd if decoupled else 1.0) - lr * buf
+            out.append(w.copy())
+        paths[decoupled] = np.stack(out)
+    np.testing.assert_allclose(paths[False], want, rtol=1e-10, atol=1e-10)
+    assert np.abs(paths[True] - want).max() > 1e-2
+
+
+def test_dropout_torch_gradient_equals_F_dropout_gradient() -> None:
+    """Backward is the same mask times 1/(1 - p), so the gradients agree bit for bit."""
+    x = torch.randn(5, 7, dtype=torch.float64, requires_grad=True)
+    grads = []
+    for fn in (F.dropout, dropout_torch):
+        torch.manual_seed(11)
+        (fn(x, 0.4) * torch.arange(35.0, dtype=torch.float64).reshape(5, 7)).sum().backward()
+        grads.append(x.grad.clone())
+        x.grad = None
+    assert torch.equal(grads[0], grads[1])
+
+
 def test_sgd_step_and_adam_step_bad_input() -> None:
     with pytest.raises(ValueError, match="lr must be"):
         sgd_step([1.0], [1.0], lr=0.0)
