@@ -12,7 +12,6 @@ it does **not** match the library.
 from __future__ import annotations
 
 import json
-import warnings
 
 import numpy as np
 import pytest
@@ -330,6 +329,64 @@ def test_histogram_cuts_move_the_threshold_and_lose_little_gain() -> None:
         assert low < dumps[1]["gain"] / dumps[0]["gain"] <= high * (1 + 1e-6)
 
 
+# -- the page's figure and claims --------------------------------------------------------------
+
+
+def test_figure_learning_rates() -> None:
+    """The figure's data (same seeds): rate 0.5 is best within 10 rounds and then overfits; rate
+    0.05 is best after 5 to 20 times as many rounds and reaches a lower test error."""
+    rng = np.random.default_rng(0)
+
+    def make(n):
+        x = rng.uniform(-3, 3, (n, 1))
+        return x, np.sin(2 * x[:, 0]) + 0.3 * x[:, 0] + 0.3 * rng.standard_normal(n)
+
+    (X, y), (X_test, y_test) = make(200), make(200)
+    best = {}
+    for lr in (0.5, 0.05):
+        model = fit_gradient_boosting(X, y, n_estimators=200, learning_rate=lr, max_depth=3)
+        F_test, test = np.full(200, model["init"]), []
+        for tree in model["trees"]:
+            F_test += lr * predict_tree(tree, X_test)
+            test.append(np.mean((y_test - F_test) ** 2))
+        best[lr] = (min(test), int(np.argmin(test)) + 1, test[-1])
+    assert best[0.5][1] <= 10 and best[0.5][2] > 1.5 * best[0.5][0]  # overfits after its best round
+    assert 5 <= best[0.05][1] / best[0.5][1] <= 20
+    assert best[0.05][0] < best[0.5][0]
+
+
+def test_sklearn_criterion_argument_is_deprecated_from_1_9() -> None:
+    import sklearn
+
+    if tuple(int(v) for v in sklearn.__version__.split(".")[:2]) < (1, 9):
+        pytest.skip("the deprecation arrived in scikit-learn 1.9")
+    X, y = data(20, 2, seed=0)
+    with pytest.warns(FutureWarning, match="criterion"):
+        sk_gbr(X, y, n_estimators=2, criterion="squared_error")
+
+
+def test_page_folds_exactly_the_docstrings() -> None:
+    """Each ``:lines:`` under a ``:pyobject:`` literalinclude skips exactly the docstring."""
+    import ast
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    page = (root / "docs" / "concepts" / "gradient_boosting.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```\{literalinclude\} \.\./\.\./(\S+)\n((?::[a-z-]+:.*\n)+)", page)
+    checked = 0
+    for path, options in blocks:
+        pyobject, lines = re.search(r":pyobject: (\S+)", options), re.search(r":lines: (\S+)", options)
+        if not (pyobject and lines):
+            continue
+        tree = ast.parse((root / path).read_text(encoding="utf-8"))
+        node = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == pyobject.group(1))
+        doc = node.body[0]
+        assert lines.group(1) == f"1-{doc.lineno - node.lineno},{doc.end_lineno - node.lineno + 2}-", pyobject.group(1)
+        checked += 1
+    assert checked >= 3
+
+
 # -- bad input, the bank -------------------------------------------------------------------------
 
 
@@ -364,7 +421,8 @@ def test_every_numeric_key_is_computed() -> None:
         "gradient_boosting.logistic-hessian": float(logistic_grad_hess([1.0], [0.0])[1][0] * 8),
         "gradient_boosting.round-prediction": float(boosting_round(X, y, [3.5] * 4, learning_rate=0.1)[3]),
         "gradient_boosting.stump-count": 2**3,
+        "gradient_boosting.min-child-weight-hessian": float(
+            logistic_grad_hess(np.ones(40), np.full(40, np.log(99.0)))[1].sum()
+        ),
     }
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        check_numeric_keys("gradient_boosting", computed, bank_tolerance)
+    check_numeric_keys("gradient_boosting", computed, bank_tolerance)
