@@ -239,6 +239,18 @@ def test_ridge_trades_bias_for_variance() -> None:
     assert unregularised.variance / 500 > unregularised.bias_sq - unregularised.variance / 500
 
 
+def test_ridge_figure_claims() -> None:
+    """The ridge figure: variance falls at every lambda, bias squared rises from 1e-3 on, error lowest near 0.03."""
+    lambdas = np.logspace(-4, 1, 11)
+    runs = [monte_carlo_bias_variance(10, ridge=float(lam), n_sets=500, rng=0) for lam in lambdas]
+    variance = [d.variance for d in runs]
+    bias = [d.bias_sq for d in runs]
+    assert all(a > b for a, b in itertools.pairwise(variance))
+    assert all(a < b for a, b in itertools.pairwise(bias[2:]))  # lambdas[2] = 1e-3
+    assert lambdas[int(np.argmin([d.expected_error for d in runs]))] == pytest.approx(10**-1.5)
+    assert monte_carlo_bias_variance(10, n_sets=500, rng=0).expected_error == pytest.approx(84, rel=0.05)
+
+
 PS = [5, 10, 20, 30, 40, 50, 60, 100, 200, 1000]
 
 
