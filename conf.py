@@ -42,6 +42,8 @@ nitpick_ignore_regex = [
     # PyTorch is imported inside functions (it is an optional extra), so autodoc2 resolves a
     # `torch.Tensor` hint against the function's own name.
     (r"py:.*", r"concepts\..*\.torch(\..*)?"),
+    # Private helper modules (concepts/_*.py) are left out of the API pages on purpose.
+    (r"py:.*", r"concepts\._\w+(\..*)?"),
 ]
 suppress_warnings = ["myst.header"]
 
