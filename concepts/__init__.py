@@ -159,6 +159,12 @@ CATALOG: tuple[Concept, ...] = (
         "Stable softmax and log-sum-exp, the gradient p - y, label smoothing, ignored targets and perplexity.",
     ),
     Concept(
+        "bias_variance",
+        "Bias-variance trade-off",
+        6,
+        "Expected error as bias squared plus variance plus noise, measured by Monte Carlo; double descent.",
+    ),
+    Concept(
         "logistic_regression",
         "Logistic regression",
         6,
