@@ -14,6 +14,9 @@ would make a timed test flaky. Correctness lives in ``tests/``; here we only mea
 - Multi-head attention in NumPy, batched over heads, against the per-head loop, and
   against PyTorch's ``scaled_dot_product_attention``, at a small size (where the loop's
   Python overhead shows) and a large one (where both do the same arithmetic).
+- Flash attention: peak memory (``tracemalloc``) and time of the tiled NumPy forward against
+  naive attention at N = 1024, 2048 and 4096 (d = 64), in a table of its own; the target is
+  a tiled peak at most 1/10 of the naive one at N = 4096.
 
 Usage: ``python bench/run.py [--quick]`` (``--quick`` shrinks every size, for a smoke run).
 """
@@ -38,6 +41,8 @@ sys.path.insert(0, str(ROOT))
 
 from concepts import kv_cache, tokenization  # noqa: E402
 from concepts import multi_head_attention as mha  # noqa: E402
+from concepts.attention import scaled_dot_product_attention  # noqa: E402
+from concepts.flash_attention import flash_attention, peak_memory_bytes  # noqa: E402
 
 Row = tuple[str, str, float, float, str]  # name, case, ours (s), baseline (s), target
 
@@ -220,6 +225,41 @@ def bench_mha(batch: int, seq: int, d_model: int, heads: int, repeats: int) -> l
     ]
 
 
+# ---------------------------------------------------------------- flash attention: memory, then time
+
+
+def bench_flash(lengths: list[int], repeats: int, head_dim: int = 64) -> list[tuple[int, int, int, float, float]]:
+    """Peak memory (tracemalloc) and best time of the tiled NumPy forward against the naive one.
+
+    One head, float64, tiles of 64 x 64. Returns ``(N, naive bytes, tiled bytes, naive s, tiled s)``
+    per length; timing runs without tracemalloc, which slows allocation.
+    """
+    rows = []
+    for n in lengths:
+        print(f"  flash attention: N = {n}, d = {head_dim}", file=sys.stderr)
+        q, k, v = (np.random.default_rng(i).standard_normal((n, head_dim)) for i in range(3))
+        naive_bytes = peak_memory_bytes(scaled_dot_product_attention, q, k, v)
+        tiled_bytes = peak_memory_bytes(flash_attention, q, k, v)
+        t_naive = best_of(lambda: scaled_dot_product_attention(q, k, v), repeats)  # noqa: B023 - called at once
+        t_tiled = best_of(lambda: flash_attention(q, k, v), repeats)  # noqa: B023
+        rows.append((n, naive_bytes, tiled_bytes, t_naive, t_tiled))
+    return rows
+
+
+def flash_table(rows: list[tuple[int, int, int, float, float]], head_dim: int = 64) -> str:
+    """The flash rows as a Markdown table: peak memory, its ratio (target <= 0.1 at the largest N), time."""
+    lines = [
+        "| flash vs naive (NumPy, float64) | naive peak | tiled peak | tiled / naive | naive time | tiled time |",
+        "|---|---|---|---|---|---|",
+    ]
+    for n, naive_bytes, tiled_bytes, t_naive, t_tiled in rows:
+        lines.append(
+            f"| N={n}, d={head_dim}, tiles 64x64 | {naive_bytes / 2**20:.1f} MiB | {tiled_bytes / 2**20:.2f} MiB "
+            f"| {tiled_bytes / naive_bytes:.4f} | {seconds(t_naive)} | {seconds(t_tiled)} |"
+        )
+    return "\n".join(lines)
+
+
 def seconds(t: float) -> str:
     if t >= 1:
         return f"{t:.2f} s"
@@ -261,6 +301,10 @@ def main() -> int:
     print(f"\nKV-cache speed-up grows with length: {'yes' if growing else 'no'} ({shown})")
     ours, rust = next((r[2], r[3]) for r in rows if r[0].endswith("Rust"))
     print(f"BPE training, our time / tokenizers' time: {ours / rust:.2f} (target: at most 1.0)")
+    flash = bench_flash([256, 512], 1) if args.quick else bench_flash([1024, 2048, 4096], 2)
+    print("\n" + flash_table(flash))
+    n, naive_bytes, tiled_bytes, _, _ = flash[-1]
+    print(f"Flash attention peak memory / naive at N = {n}: {tiled_bytes / naive_bytes:.4f} (target: at most 0.1)")
     return 0
 
 
