@@ -10,26 +10,13 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-__all__ = ["Chunk", "load_chunks", "load_questions", "parse_sections"]
+if TYPE_CHECKING:
+    from concepts.rag import Chunk
 
-
-@dataclass(frozen=True)
-class Chunk:
-    """One retrievable piece of a page: its id ``slug#anchor`` (plus ``/i`` when split), and text."""
-
-    id: str
-    slug: str
-    anchor: str
-    title: str
-    text: str
-
-    @property
-    def section(self) -> str:
-        """``slug#anchor``: the section this chunk came from, what a question's answer names."""
-        return f"{self.slug}#{self.anchor}"
+__all__ = ["load_chunks", "load_questions", "parse_sections"]
 
 
 _LABEL = re.compile(r"^\(([\w-]+)\)=\s*$")
@@ -81,7 +68,7 @@ def load_chunks(folder: str | Path, *, size: int = 200, overlap: int = 50) -> li
     section's title, so a window cut from the middle still says what it is about. The installed package has no pages:
     pass the site's ``docs/concepts`` folder.
     """
-    from concepts.rag import chunk_tokens  # rag imports this module
+    from concepts.rag import Chunk, chunk_tokens  # rag imports this module
 
     folder = Path(folder)
     pages = sorted(folder.glob("*.md"))

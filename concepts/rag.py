@@ -24,7 +24,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from concepts._checks import as_array, require_nonnegative_int, require_positive, require_positive_int
-from concepts._rag_corpus import Chunk, load_chunks, load_questions, parse_sections
+from concepts._rag_corpus import load_chunks, load_questions, parse_sections
 
 __all__ = [
     "Chunk",
@@ -345,6 +345,22 @@ def ndcg_score(y_true: ArrayLike, y_score: ArrayLike, *, k: int | None = None) -
 
 
 # ---------------------------------------------------------------- prompt assembly
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """One retrievable piece of a page: its id ``slug#anchor`` (plus ``/i`` when split), and text."""
+
+    id: str
+    slug: str
+    anchor: str
+    title: str
+    text: str
+
+    @property
+    def section(self) -> str:
+        """``slug#anchor``: the section this chunk came from, what a question's answer names."""
+        return f"{self.slug}#{self.anchor}"
 
 
 def assemble_prompt(question: str, chunks: Sequence[Chunk], *, max_tokens: int) -> tuple[str, list[str]]:
