@@ -159,6 +159,12 @@ CATALOG: tuple[Concept, ...] = (
         "Stable softmax and log-sum-exp, the gradient p - y, label smoothing, ignored targets and perplexity.",
     ),
     Concept(
+        "regularization",
+        "Dropout and regularization",
+        5,
+        "Inverted dropout, L2 vs decoupled weight decay, L1 sparsity and early stopping.",
+    ),
+    Concept(
         "bias_variance",
         "Bias-variance trade-off",
         6,
