@@ -33,6 +33,7 @@ __all__ = [
     "squared_error_grad_hess",
     "xgb_leaf_weight",
     "xgb_split_gain",
+    "xgb_structure_score",
 ]
 
 

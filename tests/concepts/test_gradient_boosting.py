@@ -285,6 +285,18 @@ def test_xgboost_conventions_and_their_flips() -> None:
         assert (xgb_split_gain(g, h, left_rows, reg_lambda=2.0, gamma=gamma)[2] > 0) == (gamma < half_gain)
 
 
+def test_xgboost_estimates_base_score_unless_set() -> None:
+    """XGBoost 2+ starts from an estimate from the labels (here their mean) when ``base_score`` is
+    not given; so the tests, and the bank, always set it."""
+    X, y = data(50, 2, seed=3)
+    labels = (y > 0.5).astype(float)
+    for objective, target in [("reg:squarederror", y + 5.0), ("binary:logistic", labels)]:
+        booster = xgb.train({"objective": objective, "tree_method": "exact"}, xgb.DMatrix(X, label=target), 1)
+        config = json.loads(booster.save_config())["learner"]["learner_model_param"]
+        base = float(config["base_score"].strip("[]"))
+        assert base == pytest.approx(target.mean(), rel=1e-6)
+
+
 def test_pruning_is_bottom_up() -> None:
     """XGBoost collapses a split only when both its children are leaves: a weak root whose
     children split well survives any gamma below the children's gains."""
