@@ -167,7 +167,7 @@ def check_forward_tile_sizes(candidate: Callable) -> None:
 
 
 CHECKS: dict[str, list] = {
-    "flash_attention.online_softmax": [
+    "flash_attention.online-softmax": [
         check_online_softmax_by_hand,
         check_online_softmax_random,
         check_online_softmax_max_later,

@@ -1,6 +1,6 @@
-"""Exercise flash_attention.online_softmax: a softmax's maximum and sum, one block at a time.
+"""Exercise flash_attention.online-softmax: a softmax's maximum and sum, one block at a time.
 
-Run ``python -m quiz check flash_attention.online_softmax flash_attention_online_softmax.py`` to grade it.
+Run ``python -m quiz check flash_attention.online-softmax flash_attention_online_softmax.py`` to grade it.
 """
 
 from __future__ import annotations
