@@ -9,7 +9,7 @@ Compute-Optimal Large Language Models" (Chinchilla): the parametric loss of sect
 Conventions: ``N`` is the number of non-embedding parameters (Kaplan's count: the weight
 matrices of the blocks; embeddings, biases and norms left out), ``D`` the number of
 training tokens, ``C`` training FLOPs with one multiply-add counted as two FLOPs. The
-FLOP count per token is :func:`concepts.transformer.transformer_flops`, reused here;
+FLOP count per token is ``concepts.transformer.transformer_flops``, reused here;
 :func:`measure_training_flops_torch` checks it on a real forward and backward pass.
 Left out: fitting the parametric law itself (the paper minimises a Huber loss of log
 losses with L-BFGS), learning-rate schedules, data-constrained and inference-aware laws.
@@ -88,7 +88,7 @@ def training_flops(n_params: ArrayLike, n_tokens: ArrayLike) -> float | np.ndarr
     Each weight is one multiply-add (2 FLOPs) per token in the forward pass; the backward
     pass needs two products of the same size, one for the gradient of the input and one
     for the gradient of the weight. The attention scores and the output layer are left
-    out: see :func:`concepts.transformer.transformer_flops` for the full count.
+    out: see ``concepts.transformer.transformer_flops`` for the full count.
 
     :param n_params: non-embedding parameters ``N`` (array-like, positive).
     :param n_tokens: training tokens ``D`` (array-like, positive; broadcast with ``N``).
@@ -126,7 +126,7 @@ def exact_to_6n_ratio(
 ) -> float:
     """The full training FLOPs per token over ``6N``: ``1 + seq_len / (12 d_model)`` for a causal stack.
 
-    The numerator is :func:`concepts.transformer.transformer_flops` with ``training=True``:
+    The numerator is ``concepts.transformer.transformer_flops`` with ``training=True``:
     ``6N`` plus three times the attention term Kaplan et al. add to ``2N`` (Table 1),
     ``2 num_layers seq_len d_model`` per token forward for the causal half of the scores
     (twice that when a dense kernel computes the whole square, ``is_causal=False``), plus
@@ -156,7 +156,7 @@ def measure_training_flops_torch(
 ) -> dict[str, int]:
     """Count the FLOPs of one forward and one backward pass of a tiny decoder with ``FlopCounterMode``.
 
-    The model is :class:`concepts.kv_cache.TinyDecoder` (pre-LN, ``d_ff = 4 d_model``,
+    The model is ``concepts.kv_cache.TinyDecoder`` (pre-LN, ``d_ff = 4 d_model``,
     attention written as two matrix products, so every score of the ``seq_len x seq_len``
     square is computed) in float32 with random weights. PyTorch's counter counts matrix
     products only, two FLOPs per multiply-add; the loss is the sum of the logits.

@@ -162,6 +162,25 @@ def test_published_compute_figures():
     assert training_flops(175e9, 300e9) == pytest.approx(3.15e23, rel=1e-12)
 
 
+def test_embedding_shares_the_page_states():
+    """GPT-2 small: 12 layers, d = 768, 50,257 tokens, 1,024 positions; Llama-2-7B: 32 layers, d = 4096, 32,000 tokens.
+
+    GPT-2's tied token matrix and positions are 32% of its parameters (biases and norms
+    counted in the total); Llama-2-7B's untied input and output matrices (its MLP is
+    SwiGLU, d_ff = 11008) are 3.9% of 6.74B.
+    """
+    gpt2_embed = 50257 * 768 + 1024 * 768
+    gpt2_blocks = 12 * (4 * 768 * 768 + 4 * 768 + 2 * 768 * 3072 + 3072 + 768 + 4 * 768)
+    gpt2_total = gpt2_embed + gpt2_blocks + 2 * 768
+    assert gpt2_total == 124_439_808  # the parameter count of GPT-2 small
+    assert non_embedding_param_count(12, 768) == 84_934_656
+    assert round(gpt2_embed / gpt2_total, 2) == 0.32
+    llama_embed = 2 * 32000 * 4096
+    llama_total = llama_embed + 32 * (4 * 4096 * 4096 + 3 * 4096 * 11008 + 2 * 4096) + 4096
+    assert llama_total == 6_738_415_616
+    assert round(100 * llama_embed / llama_total, 1) == 3.9
+
+
 # ------------------------------------------------------------------ Chinchilla's law and its optimum
 
 
@@ -289,6 +308,8 @@ def test_fit_recovers_alpha_from_noisy_runs():
     assert 0.006 < alphas.std() < 0.011
     assert np.mean([f.exponent_stderr for f in fits]) < alphas.std()
     assert round(fits[0].exponent, 3) == 0.358
+    largest = chinchilla_loss(1e10, np.inf)
+    assert round(0.01 * largest / (largest - CHINCHILLA.E), 2) == 0.11  # 1% on L is 11% on L - E at 10B
     without_e = fit_power_law(n, noisy_losses(n, np.inf, noise=0.0))
     assert round(without_e.exponent, 3) == 0.085
     assert round(fit_power_law(n, noisy_losses(n, np.inf, noise=0.0) - 1.64).exponent, 2) == 0.31
