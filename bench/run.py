@@ -14,6 +14,10 @@ would make a timed test flaky. Correctness lives in ``tests/``; here we only mea
 - Multi-head attention in NumPy, batched over heads, against the per-head loop, and
   against PyTorch's ``scaled_dot_product_attention``, at a small size (where the loop's
   Python overhead shows) and a large one (where both do the same arithmetic).
+- Speculative decoding (issue 11): a 12-layer ``TinyDecoder`` drafted by its own first
+  block (``concepts.speculative_decoding``), sampled and greedy, against plain decoding; the
+  measured acceptance rate and tokens per target call are printed beside the formula's
+  prediction.
 - Flash attention: peak memory (``tracemalloc``) and time of the tiled NumPy forward against
   naive attention at N = 1024, 2048 and 4096 (d = 64), in a table of its own; the target is
   a tiled peak at most 1/10 of the naive one at N = 4096.
@@ -41,6 +45,7 @@ sys.path.insert(0, str(ROOT))
 
 from concepts import kv_cache, tokenization  # noqa: E402
 from concepts import multi_head_attention as mha  # noqa: E402
+from concepts import speculative_decoding as spec  # noqa: E402
 from concepts.attention import scaled_dot_product_attention  # noqa: E402
 from concepts.flash_attention import flash_attention, peak_memory_bytes  # noqa: E402
 
@@ -260,6 +265,77 @@ def flash_table(rows: list[tuple[int, int, int, float, float]], head_dim: int = 
     return "\n".join(lines)
 
 
+# ---------------------------------------------------------------- speculative decoding (issue 11)
+
+
+def bench_speculative(new_tokens: int, g: int, repeats: int) -> tuple[list[Row], list[str]]:
+    """Speculative against plain decoding of one target, with the acceptance rate and the formula's prediction.
+
+    Random weights give a draft that seldom agrees with the target, so agreement is made by
+    construction: the target's blocks after the first are damped (residual branches x 0.15,
+    ``spec.damp_blocks``) and the draft is the target's own first block with its embeddings,
+    final norm and head (``spec.truncated_draft``). Sampling at temperature 1 is compared
+    with the same loop at g = 0 (one target call per token: plain sampling); greedy with
+    ``kv_cache.generate_cached``, and the tokens must be identical. c, the cost of a draft
+    call over a target call, is measured with ``kv_cache.time_decode``.
+    """
+    config = kv_cache.TinyConfig(
+        vocab_size=256, max_len=new_tokens + 16, d_model=512, num_layers=12, num_heads=8, dtype=torch.float32
+    )
+    target = spec.damp_blocks(kv_cache.TinyDecoder(config, seed=0), 1, 0.15)
+    draft = spec.truncated_draft(target, 1)
+    prompt = torch.randint(256, (1, 16), generator=torch.Generator().manual_seed(0))
+
+    def run(drafts: int, temperature: float) -> tuple[torch.Tensor, spec.SpeculativeStats]:
+        gen = torch.Generator().manual_seed(0)
+        return spec.speculative_generate(
+            target, draft, prompt, new_tokens, g=drafts, temperature=temperature, generator=gen
+        )
+
+    saved = torch.get_num_threads()
+    torch.set_num_threads(1)  # tiny matrices: extra threads only add contention on a shared machine
+    try:
+        print(f"  speculative decoding: {new_tokens} tokens, g = {g}", file=sys.stderr)
+        c = sum(kv_cache.time_decode(draft, 16, 32, use_cache=True, repeats=repeats)) / sum(
+            kv_cache.time_decode(target, 16, 32, use_cache=True, repeats=repeats)
+        )
+        jobs = {
+            "spec": lambda: run(g, 1.0),
+            "plain": lambda: run(0, 1.0),
+            "greedy": lambda: run(g, 0.0),
+            "cached": lambda: kv_cache.generate_cached(target, prompt, new_tokens),
+        }
+        times: dict[str, list[float]] = {key: [] for key in jobs}
+        for _ in range(repeats):  # alternate, so a burst of load from other work hits every variant alike
+            for key, job in jobs.items():
+                start = time.perf_counter()
+                job()
+                times[key].append(time.perf_counter() - start)
+        t_spec, t_plain, t_greedy, t_cached = (min(times[key]) for key in jobs)
+        _, sampled = run(g, 1.0)
+        tokens, greedy = run(g, 0.0)
+        if not torch.equal(tokens, kv_cache.generate_cached(target, prompt, new_tokens)[0]):
+            raise SystemExit("greedy speculative decoding differs from the target's greedy output")
+    finally:
+        torch.set_num_threads(saved)
+    case = f"{new_tokens} tokens, g={g}, 1 of 12 layers"
+    rows = [
+        ("Speculative vs plain sampling (T=1)", case, t_spec, t_plain, "report"),
+        ("Speculative vs plain greedy", case, t_greedy, t_cached, "report"),
+    ]
+    lines = [f"Speculative decoding, draft/target cost c = {c:.3f} (measured per call):"]
+    for name, stats, t_ours, t_base in (("sampled", sampled, t_spec, t_plain), ("greedy", greedy, t_greedy, t_cached)):
+        a = stats.acceptance_rate
+        lines.append(
+            f"  {name}: acceptance {a:.3f} measured"
+            + (f" (sum min(p, q) predicts {stats.expected_acceptance:.3f})" if name == "sampled" else "")
+            + f"; tokens per target call {new_tokens / stats.target_calls:.2f} measured, "
+            f"{spec.expected_tokens_per_call(a, g):.2f} by (1 - a^(g+1)) / (1 - a); "
+            f"speed-up {t_base / t_ours:.2f}x measured, {spec.improvement_factor(a, g, c):.2f}x predicted"
+        )
+    return rows, lines
+
+
 def seconds(t: float) -> str:
     if t >= 1:
         return f"{t:.2f} s"
@@ -289,10 +365,13 @@ def main() -> int:
     )
     if args.quick:
         rows = bench_bpe(50_000, 100, 2) + bench_kv([64, 128], 1) + bench_mha(2, 64, 64, 4, 3)
+        spec_rows, spec_lines = bench_speculative(32, 4, 1)
     else:
         rows = bench_bpe(1_000_000, 2000, 5) + bench_kv([256, 512, 1024], 2)
         # Small sizes show Python overhead (what batching removes); large ones, the arithmetic.
         rows += bench_mha(1, 16, 64, 8, 200) + bench_mha(8, 256, 512, 8, 5)
+        spec_rows, spec_lines = bench_speculative(128, 4, 3)
+    rows += spec_rows
     print(table(rows))
     kv = [r for r in rows if r[0].startswith("KV")]
     ratios = [base / ours for _, _, ours, base, _ in kv]
@@ -301,6 +380,7 @@ def main() -> int:
     print(f"\nKV-cache speed-up grows with length: {'yes' if growing else 'no'} ({shown})")
     ours, rust = next((r[2], r[3]) for r in rows if r[0].endswith("Rust"))
     print(f"BPE training, our time / tokenizers' time: {ours / rust:.2f} (target: at most 1.0)")
+    print("\n".join(spec_lines))
     flash = bench_flash([256, 512], 1) if args.quick else bench_flash([1024, 2048, 4096], 2)
     print("\n" + flash_table(flash))
     n, naive_bytes, tiled_bytes, _, _ = flash[-1]
