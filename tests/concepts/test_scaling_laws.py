@@ -255,6 +255,21 @@ def test_losses_the_page_states():
     assert grid.shape == (2, 3) and np.all(np.diff(grid, axis=0) < 0) and np.all(np.diff(grid, axis=1) < 0)
 
 
+def test_flat_optimum_the_bank_states():
+    """At 1e23 FLOPs: 30% off the optimal size costs 0.001 nats, a factor of 2 costs 0.007.
+
+    The 20-tokens split of the same budget is 29B parameters on 0.58T tokens.
+    """
+    c = 1e23
+    n, d = compute_optimal(c)
+    best = chinchilla_loss(n, d)
+    for factor, cost in ((1 / 1.3, 0.001), (1.3, 0.001), (0.5, 0.007), (2.0, 0.007)):
+        assert round(chinchilla_loss(n * factor, c / (6 * n * factor)) - best, 3) == cost
+    nr, dr = compute_optimal_by_ratio(c)
+    assert (round(nr / 1e9), round(dr / 1e12, 2)) == (29, 0.58)
+    assert training_flops(8e9, 2e12) < c  # the smaller, longer-trained alternative fits the budget
+
+
 def test_growth_per_tenfold_compute():
     """10x compute: Kaplan grows N by 10^0.73 = 5.37x and D by 1.86x; the rounded Chinchilla law by 2.83x and 3.53x."""
     assert round(10 ** KAPLAN["n_opt_exponent"], 2) == 5.37
