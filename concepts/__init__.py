@@ -141,6 +141,12 @@ CATALOG: tuple[Concept, ...] = (
         "Reward models from preferences, PPO with a KL leash, and DPO's loss that needs no reward model.",
     ),
     Concept(
+        "rag",
+        "Retrieval-augmented generation",
+        4,
+        "Chunk, retrieve with BM25 and dense vectors, fuse ranks, re-rank, and measure recall and MRR.",
+    ),
+    Concept(
         "backpropagation",
         "Backpropagation",
         5,
