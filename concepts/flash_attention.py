@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 __all__ = [
     "attention_hbm_bytes",
     "flash_attention",
+    "flash_attention2_hbm_bytes",
     "flash_attention_hbm_bytes",
     "flash_attention_torch",
     "online_softmax",
@@ -334,6 +335,23 @@ def flash_attention_hbm_bytes(
         raise ValueError(f"sram_bytes must hold at least 4 * head_dim = {4 * d} elements; got {m}")
     t_c = math.ceil(n / math.ceil(m / (4 * d)))
     return (2 * n * d + t_c * n * (3 * d + 4)) * size
+
+
+def flash_attention2_hbm_bytes(seq_len: int, head_dim: int, *, block_q: int = 128, bytes_per_element: int = 2) -> int:
+    """HBM traffic of FlashAttention-2's forward loop order (query tiles outside), in bytes.
+
+    Each query tile of ``block_q`` rows is read once and its output and log-sum-exp written
+    once (``2Nd + N``); each streams every ``K_j, V_j`` through SRAM, so ``K`` and ``V`` are
+    read ``T_r = ceil(N / block_q)`` times (``2Nd T_r``). Caches between HBM and SRAM are ignored.
+
+    >>> from concepts.flash_attention import flash_attention2_hbm_bytes
+    >>> flash_attention2_hbm_bytes(1024, 64)  # T_r = 8: (2 * 65536 + 1024 + 8 * 131072) * 2
+    2361344
+    """
+    n = require_positive_int(seq_len, "seq_len")
+    d = require_positive_int(head_dim, "head_dim")
+    t_r = math.ceil(n / require_positive_int(block_q, "block_q"))
+    return (2 * n * d + n + 2 * n * d * t_r) * require_positive_int(bytes_per_element, "bytes_per_element")
 
 
 def peak_memory_bytes(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> int:
