@@ -129,6 +129,18 @@ CATALOG: tuple[Concept, ...] = (
         "Elman RNN and LSTM vs nn.RNN, backprop through time, vanishing gradients measured, $O(n)$ path length.",
     ),
     Concept(
+        "flash_attention",
+        "Flash attention",
+        3,
+        "Exact attention in tiles with an online softmax: memory traffic, not FLOPs, sets the speed.",
+    ),
+    Concept(
+        "scaling_laws",
+        "Scaling laws",
+        3,
+        "Loss as a power law in parameters and tokens; C = 6ND and Chinchilla's compute-optimal allocation.",
+    ),
+    Concept(
         "lora",
         "LoRA and PEFT",
         4,
