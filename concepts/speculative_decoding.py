@@ -101,7 +101,9 @@ def verify_token(p: ArrayLike, q: ArrayLike, token: int) -> tuple[float, np.ndar
     return float(min(1.0, p[token] / q[token])), residual_distribution(p, q)
 
 
-def speculative_step(p: ArrayLike, q: ArrayLike, draft: ArrayLike, *, rng: Any = None) -> np.ndarray:
+def speculative_step(
+    p: ArrayLike, q: ArrayLike, draft: ArrayLike, *, rng: np.random.Generator | int | None = None
+) -> np.ndarray:
     """One draft-then-verify step: the accepted draft tokens, then one token from the target.
 
     :param p: target probabilities ``(g + 1, V)``: row ``i`` follows the context and the

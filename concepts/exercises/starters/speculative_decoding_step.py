@@ -10,7 +10,7 @@ from numpy.typing import ArrayLike
 
 
 def speculative_step(
-    p: ArrayLike, q: ArrayLike, draft: ArrayLike, *, rng: np.random.Generator | None = None
+    p: ArrayLike, q: ArrayLike, draft: ArrayLike, *, rng: np.random.Generator | int | None = None
 ) -> np.ndarray:
     """Verify ``g`` drafted tokens against the target and return the tokens the step emits.
 
@@ -23,7 +23,8 @@ def speculative_step(
     ``u < min(1, p/q)``). At the first rejection, sample one token from ``max(0, p[i] - q[i])``
     normalised and stop. If all ``g`` are kept, sample one bonus token from ``p[g]``.
     Return an int array: the kept drafts followed by that one token (length 1 to ``g + 1``).
-    Use ``rng`` (default ``np.random.default_rng()``) for every random draw.
+    Use ``rng`` for every random draw (``np.random.default_rng(rng)`` accepts a Generator,
+    an int seed or None).
 
     >>> p = np.array([[0.0, 1.0], [0.5, 0.5]])  # the target never emits token 0 first
     >>> speculative_step(p, [[1.0, 0.0]], [0], rng=np.random.default_rng(0)).tolist()
