@@ -57,7 +57,7 @@ IGNORED = _words(
 )
 FONTS = _words(
     "mathrm text textrm textnormal textit textbf textsf texttt mathbf mathit mathsf mathtt "
-    "mathnormal boldsymbol bm emph operatorname boxed mbox hbox textup"
+    "mathnormal boldsymbol bm emph operatorname boxed mbox hbox textup mathrel mathbin mathop"
 )
 ACCENTS = {
     "hat": "\u0302",
