@@ -316,20 +316,26 @@ def stats(args: argparse.Namespace) -> int:
     progress = _Progress(args)
     store = progress.require()
     now = progress.now()
-    sizes = {}
+    sizes, exercise_counts = {}, {}
     for slug in available():
         try:
             bank = load_bank(slug)
             sizes[slug] = len(bank["questions"]) + len(bank["interview"])
+            exercise_counts[slug] = len(bank.get("exercises", []))
         except BankError:
-            sizes[slug] = 0
+            sizes[slug] = exercise_counts[slug] = 0
     table = stats_table(store, sizes, [c.slug for c in CATALOG], now)
+    table["exercises"] = _exercise_table(store, exercise_counts, [c.slug for c in CATALOG])
     rows, total = table["concepts"], table["total"]
     if args.json:
         print(json.dumps(table, indent=2))
         return 0
+    if table["exercises"]:
+        solved = ", ".join(f"{e['concept']} {e['solved']}/{e['exercises']}" for e in table["exercises"])
+        print(wrap(f"Exercises solved (python -m quiz exercises lists them): {solved}") + "\n")
     if not rows:
-        print("No answers recorded yet. Take a quiz (python -m quiz attention) or review (python -m quiz review).")
+        if not table["exercises"]:
+            print("No answers recorded yet. Take a quiz (python -m quiz attention) or review (python -m quiz review).")
         return 0
     wide = max(len(r["concept"]) for r in rows) + 2  # 25 for grouped_query_attention: 78 columns in all
     head = f"{'concept':<{wide}}{'seen':>8}{'answers':>9}{'accuracy':>10}{'due now':>9}{'recall':>8}{'leeches':>9}"
@@ -354,6 +360,16 @@ def stats(args: argparse.Namespace) -> int:
         )
     )
     return 0
+
+
+def _exercise_table(store: Any, counts: dict[str, int], order: list[str]) -> list[dict[str, Any]]:
+    """Per concept with at least one ``quiz check`` run: exercises solved, of how many, and attempts."""
+    per: dict[str, dict[str, Any]] = {}
+    for ex in store.exercise_stats().values():
+        row = per.setdefault(ex.concept, {"concept": ex.concept, "solved": 0, "exercises": counts.get(ex.concept, 0)})
+        row["solved"] += ex.first_pass is not None
+        row["attempts"] = row.get("attempts", 0) + ex.attempts
+    return [per[slug] for slug in order if slug in per]
 
 
 def export(args: argparse.Namespace) -> int:

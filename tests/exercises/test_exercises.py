@@ -233,6 +233,13 @@ def test_a_pass_is_recorded_and_marked_solved(tmp_path: Path) -> None:
     assert rows[ex["id"]]["solved"] and rows[ex["id"]]["attempts"] == 2
     text = run_quiz("exercises", "--db", str(db)).stdout
     assert f"[solved] {ex['id']}" in text
+    stats = json.loads(run_quiz("stats", "--json", "--db", str(db)).stdout)
+    total = len(load_bank(ex["id"].split(".")[0])["exercises"])
+    assert stats["exercises"] == [{"concept": ex["id"].split(".")[0], "solved": 1, "exercises": total, "attempts": 2}]
+    assert (
+        f"Exercises solved (python -m quiz exercises lists them): {ex['id'].split('.')[0]} 1/{total}"
+        in run_quiz("stats", "--db", str(db)).stdout
+    )
     assert (
         run_quiz("check", ex["id"], str(solution), "--no-save", "--db", str(tmp_path / "other.sqlite3")).returncode == 0
     )
