@@ -10,7 +10,7 @@ feature map ``elu(x) + 1``); Ye et al. (2024), "Differential Transformer"; DeepS
 "DeepSeek-V2" (multi-head latent attention). Leaves out: rolling-buffer caches, block-sparse
 kernels, Longformer's dilation, the differential head's GroupNorm and ``(1 - lambda_init)``
 factor, MLA's query compression and its decoupled RoPE key (counted in the cache size, not
-computed), and every training detail.
+computed), and every training detail. PyTorch mirror: ``linear_attention_torch`` only.
 
 Window convention: with ``window = W`` a causal query ``i`` sees the ``W`` keys
 ``i - W + 1, ..., i`` (itself included), as in Mistral's and Hugging Face's
@@ -21,13 +21,25 @@ Window convention: with ``window = W`` a causal query ``i`` sees the ``W`` keys
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import ArrayLike
 
-from concepts._checks import as_array, require_nonnegative_int, require_positive, require_positive_int, require_rng
+from concepts._checks import (
+    as_array,
+    require_nonnegative_int,
+    require_positive,
+    require_positive_int,
+    require_rng,
+    require_tensor,
+    require_torch,
+)
 from concepts.attention import scaled_dot_product_attention, softmax
 from concepts.masking import causal_mask
+
+if TYPE_CHECKING:
+    import torch
 
 __all__ = [
     "diff_lambda",
@@ -37,6 +49,7 @@ __all__ = [
     "influence_matrix",
     "linear_attention",
     "linear_attention_recurrent",
+    "linear_attention_torch",
     "local_global_mask",
     "local_global_pair_count",
     "mla_attention",
@@ -287,6 +300,26 @@ def linear_attention(q: ArrayLike, k: ArrayLike, v: ArrayLike, *, is_causal: boo
         return num / (fq @ fk.sum(axis=-2)[..., None])  # divided by phi(q_i) . sum_j phi(k_j)
     a = np.where(causal_mask(q.shape[-2]), fq @ np.swapaxes(fk, -1, -2), 0.0)  # A_ij = phi(q_i).phi(k_j), j <= i
     return (a @ v) / a.sum(axis=-1, keepdims=True)
+
+
+def linear_attention_torch(
+    q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, *, is_causal: bool = True
+) -> torch.Tensor:
+    """PyTorch mirror of :func:`linear_attention`: same arguments and shapes; keeps the dtype of ``q``.
+
+    >>> import torch
+    >>> q = k = torch.zeros(2, 1, dtype=torch.float64); v = torch.tensor([[1.0], [3.0]], dtype=torch.float64)
+    >>> linear_attention_torch(q, k, v).tolist()
+    [[1.0], [2.0]]
+    """
+    torch = require_torch()
+    q, k, v = (require_tensor(t, name) for t, name in ((q, "q"), (k, "k"), (v, "v")))
+    _check_linear(q, k, v)
+    fq, fk = torch.nn.functional.elu(q) + 1, torch.nn.functional.elu(k) + 1  # phi(x) = elu(x) + 1
+    if not is_causal:
+        return (fq @ (fk.transpose(-1, -2) @ v)) / (fq @ fk.sum(dim=-2).unsqueeze(-1))
+    a = (fq @ fk.transpose(-1, -2)).tril()  # A_ij = phi(q_i).phi(k_j), j <= i
+    return (a @ v) / a.sum(dim=-1, keepdim=True)
 
 
 def linear_attention_recurrent(q: ArrayLike, k: ArrayLike, v: ArrayLike) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
