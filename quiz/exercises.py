@@ -285,8 +285,8 @@ def report(outcome: CheckOutcome, out: IO[str], reread: Any) -> None:
     if outcome.status != "graded":
         out.write(f"  FAIL  {outcome.message}\n")
     for r in outcome.results:
-        mark = "  pass" if r["passed"] else "  FAIL"
-        out.write(f"{mark}  {r['description']} [{r['name']}]\n")
+        mark = "pass" if r["passed"] else "FAIL"
+        out.write(_indent(f"{mark}  {r['description']} [{r['name']}]", "  ") + "\n")
         if not r["passed"]:
             out.write(_indent(r["message"]) + "\n")
             out.write(f"      Reread: {reread(ex.concept, r['section'])}\n")

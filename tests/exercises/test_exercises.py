@@ -111,7 +111,8 @@ def test_each_known_wrong_solution_fails_the_check_it_names(slug: str, ex: dict)
 
 
 def _check(ex_id: str, path: Path, *extra: str):
-    return run_quiz("check", ex_id, str(path), "--no-save", *extra, stdin=None)
+    """``python -m quiz check`` on a terminal wide enough that no verdict line wraps."""
+    return run_quiz("check", ex_id, str(path), "--no-save", *extra, stdin=None, env={"COLUMNS": "200"})
 
 
 @pytest.mark.parametrize(("slug", "ex"), EXERCISES, ids=IDS)
