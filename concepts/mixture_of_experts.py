@@ -113,7 +113,7 @@ def expert_capacity(tokens: int, num_experts: int, *, top_k: int = 1, capacity_f
     """Slots per expert: ``ceil(capacity_factor * tokens * top_k / num_experts)``.
 
     A perfectly even router sends ``tokens * top_k / num_experts`` assignments to each expert;
-    the capacity factor is the slack above that (1.25 in Switch Transformer's training runs).
+    the capacity factor is the slack above that (Switch Transformer tried 1.0 to 2.0).
 
     >>> from concepts.mixture_of_experts import expert_capacity
     >>> expert_capacity(10, 4, top_k=2, capacity_factor=1.0)  # ceil(20 / 4)
