@@ -10,7 +10,7 @@ feature map ``elu(x) + 1``); Ye et al. (2024), "Differential Transformer"; DeepS
 "DeepSeek-V2" (multi-head latent attention). Leaves out: rolling-buffer caches, block-sparse
 kernels, Longformer's dilation, the differential head's GroupNorm and ``(1 - lambda_init)``
 factor, MLA's query compression and its decoupled RoPE key (counted in the cache size, not
-computed), and every training detail. PyTorch mirror: ``linear_attention_torch`` only.
+computed), and every training detail. PyTorch mirrors: ``linear_attention_torch`` and ``mla_attention_torch``.
 
 Window convention: with ``window = W`` a causal query ``i`` sees the ``W`` keys
 ``i - W + 1, ..., i`` (itself included), as in Mistral's and Hugging Face's
@@ -53,6 +53,7 @@ __all__ = [
     "local_global_mask",
     "local_global_pair_count",
     "mla_attention",
+    "mla_attention_torch",
     "mla_cache_bytes_per_token",
     "receptive_field",
     "sliding_window_attention",
@@ -467,6 +468,54 @@ def mla_attention(
     q_lat = q @ np.swapaxes(uk, -1, -2)  # (h, seq, d_c): q_h W_UK_h^T, since q.k = (q W_UK^T).c
     o_lat, _ = scaled_dot_product_attention(q_lat, c, c, is_causal=is_causal, scale=scale)  # (h, seq, d_c)
     return np.einsum("hsc,hcm->sm", o_lat, uv @ wo)  # sum_h (P_h c) (W_UV_h W_O_h)
+
+
+def mla_attention_torch(
+    x: torch.Tensor,
+    w_dkv: torch.Tensor,
+    w_uk: torch.Tensor,
+    w_uv: torch.Tensor,
+    w_q: torch.Tensor,
+    w_o: torch.Tensor,
+    *,
+    num_heads: int,
+    absorbed: bool = False,
+    is_causal: bool = True,
+) -> torch.Tensor:
+    """PyTorch mirror of :func:`mla_attention`: same arguments, the same ``x @ W`` layout
+    (transpose an ``nn.Linear`` weight to pass it), keeps the dtype of ``x``.
+
+    >>> import torch
+    >>> g = torch.Generator().manual_seed(0)
+    >>> ws = [torch.randn(*s, generator=g, dtype=torch.float64) for s in [(4, 2), (2, 6), (2, 6), (4, 6), (6, 4)]]
+    >>> x = torch.randn(3, 4, generator=g, dtype=torch.float64)
+    >>> a, b = (mla_attention_torch(x, *ws, num_heads=2, absorbed=f) for f in (False, True))
+    >>> bool(torch.allclose(a, b))
+    True
+    """
+    from concepts.attention import scaled_dot_product_attention_torch as sdpa
+
+    names = ("x", "w_dkv", "w_uk", "w_uv", "w_q", "w_o")
+    x, w_dkv, w_uk, w_uv, w_q, w_o = (
+        require_tensor(t, n) for t, n in zip((x, w_dkv, w_uk, w_uv, w_q, w_o), names, strict=True)
+    )
+    h = require_positive_int(num_heads, "num_heads")
+    seq, d_c, width = x.shape[0], w_dkv.shape[1], w_q.shape[1]
+    if width % h or tuple(w_uk.shape) != (d_c, width) or tuple(w_uv.shape) != (d_c, width) or w_o.shape[0] != width:
+        raise ValueError(
+            f"w_uk, w_uv must be (d_c, num_heads * head_dim) = {(d_c, width)} and w_o ({width}, d_model); "
+            f"got {tuple(w_uk.shape)}, {tuple(w_uv.shape)}, {tuple(w_o.shape)}"
+        )
+    hd = width // h
+    c = x @ w_dkv  # (seq, d_c)
+    q = (x @ w_q).reshape(seq, h, hd).transpose(0, 1)  # (h, seq, hd)
+    uk, uv = (w.reshape(d_c, h, hd).transpose(0, 1) for w in (w_uk, w_uv))  # (h, d_c, hd)
+    scale = 1.0 / math.sqrt(hd)
+    if not absorbed:
+        o, _ = sdpa(q, c @ uk, c @ uv, is_causal=is_causal, scale=scale)
+        return o.transpose(0, 1).reshape(seq, width) @ w_o
+    o_lat, _ = sdpa(q @ uk.transpose(-1, -2), c, c, is_causal=is_causal, scale=scale)  # (h, seq, d_c)
+    return require_torch().einsum("hsc,hcm->sm", o_lat, uv @ w_o.reshape(h, hd, -1))
 
 
 def mla_cache_bytes_per_token(num_layers: int, kv_lora_rank: int, rope_head_dim: int, bytes_per_elem: float) -> int:
