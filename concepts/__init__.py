@@ -200,6 +200,12 @@ CATALOG: tuple[Concept, ...] = (
         6,
         "Directions of largest variance, by eigenvectors or the SVD; explained variance and reconstruction.",
     ),
+    Concept(
+        "gradient_boosting",
+        "Gradient boosting and XGBoost",
+        6,
+        "Trees fitted to negative gradients with shrinkage; XGBoost's second-order gain and leaf weights.",
+    ),
 )
 
 
