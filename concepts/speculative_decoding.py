@@ -52,8 +52,6 @@ __all__ = [
     "verify_token",
 ]
 
-Model = Callable[[tuple[int, ...]], ArrayLike]  # a context (token ids) -> next-token probabilities (V,)
-
 
 def _distribution(x: ArrayLike, name: str) -> np.ndarray:
     d = as_array(x, name)
@@ -172,7 +170,9 @@ def improvement_factor(a: float, g: int, c: float) -> float:
     return expected_tokens_per_call(a, g) / (g * c + 1)
 
 
-def sequence_probs(model: Model, prompt: tuple[int, ...], length: int) -> dict[tuple[int, ...], float]:
+def sequence_probs(
+    model: Callable[..., ArrayLike], prompt: tuple[int, ...], length: int
+) -> dict[tuple[int, ...], float]:
     """Probability of every continuation of ``length`` tokens under plain sampling from ``model``.
 
     >>> probs = sequence_probs(lambda ctx: [0.25, 0.75], (0,), 2)
@@ -186,7 +186,7 @@ def sequence_probs(model: Model, prompt: tuple[int, ...], length: int) -> dict[t
     return out
 
 
-def _step_outcomes(target: Model, draft: Model, ctx: tuple[int, ...], g: int) -> dict[tuple[int, ...], float]:
+def _step_outcomes(target: Callable[..., ArrayLike], draft: Callable[..., ArrayLike], ctx: tuple, g: int) -> dict:
     """Exact probability of each token tuple one speculative step appends to ``ctx``."""
     out: dict[tuple[int, ...], float] = {}
     vocab = len(draft(ctx))
@@ -206,7 +206,7 @@ def _step_outcomes(target: Model, draft: Model, ctx: tuple[int, ...], g: int) ->
 
 
 def speculative_sequence_probs(
-    target: Model, draft: Model, prompt: tuple[int, ...], length: int, g: int
+    target: Callable[..., ArrayLike], draft: Callable[..., ArrayLike], prompt: tuple[int, ...], length: int, g: int
 ) -> dict[tuple[int, ...], float]:
     """Exact probability of every continuation of ``length`` tokens under speculative decoding.
 
@@ -287,7 +287,7 @@ def damp_blocks(model: Any, start: int, factor: float) -> Any:
 
     >>> from concepts.kv_cache import TinyConfig, TinyDecoder
     >>> model = damp_blocks(TinyDecoder(TinyConfig(num_layers=2)), 1, 0.0)  # block 1 now adds nothing
-    >>> float(model.blocks[1].o.weight.abs().max())
+    >>> float(model.blocks[1].o.weight.detach().abs().max())
     0.0
     """
     torch = require_torch()

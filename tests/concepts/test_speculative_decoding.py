@@ -183,6 +183,14 @@ def test_formula_matches_a_simulation_within_its_error(g: int, p_row: list[float
     assert abs(lengths.mean() - expected_tokens_per_call(a, g)) < 4 * se
 
 
+def test_the_pages_predictions_from_the_measured_acceptance() -> None:
+    """The page's benchmark table: formula values at the measured a = 0.789 and 0.246, g = 4, c = 0.078."""
+    assert round(expected_tokens_per_call(0.789, 4), 2) == 3.29
+    assert round(improvement_factor(0.789, 4, 0.078), 1) == 2.5
+    assert round(expected_tokens_per_call(0.246, 4), 2) == 1.33
+    assert round(improvement_factor(0.246, 4, 0.078), 1) == 1.0
+
+
 def test_best_number_of_drafts() -> None:
     """More drafts pay only while a^g is not negligible: with a = 0.8 and c = 0.05 the best g is 8 (by scan),
     a speed-up of 3.09; with a = 0.5 and c = 0.5, one draft breaks even and two lose."""
