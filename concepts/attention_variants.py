@@ -13,9 +13,9 @@ factor, MLA's query compression and its decoupled RoPE key (counted in the cache
 computed), and every training detail. PyTorch mirrors: ``linear_attention_torch`` and ``mla_attention_torch``.
 
 Window convention: with ``window = W`` a causal query ``i`` sees the ``W`` keys
-``i - W + 1, ..., i`` (itself included), as in Mistral's and Hugging Face's
-``sliding_window``. So one layer reaches ``W - 1`` positions back and ``L`` layers reach
-``L * (W - 1)`` positions back.
+``i - W + 1, ..., i`` (itself included), as in Hugging Face's sliding-window masks
+(the Mistral paper's "positions i - W to i" is one key more). So one layer reaches
+``W - 1`` positions back and ``L`` layers reach ``L * (W - 1)`` positions back.
 """
 
 from __future__ import annotations
@@ -101,7 +101,7 @@ def receptive_field(num_layers: int, window: int) -> int:
     Token ``i``'s output after ``L`` layers depends on inputs ``i - L (W - 1), ..., i`` and no
     others (each layer adds one hop of at most ``W - 1`` positions).
 
-    >>> receptive_field(32, 4096)  # Mistral 7B: 32 layers, window 4096
+    >>> receptive_field(32, 4096)  # Mistral 7B's 32 layers and window 4096, this convention
     131040
     """
     return require_positive_int(num_layers, "num_layers") * (require_positive_int(window, "window") - 1)
