@@ -139,9 +139,10 @@ def influence_matrix(
 def strided_mask(seq_len: int, stride: int) -> np.ndarray:
     """Sparse Transformer's causal strided pattern: ``i - j < stride`` or ``(i - j) % stride == 0``, ``j <= i``.
 
-    The first half is the local head (the previous ``stride`` keys), the second the strided
-    head (every ``stride``-th key back); with ``stride ~ sqrt(seq_len)`` each query keeps about
-    ``2 sqrt(seq_len)`` keys, and any key is two hops away.
+    The first half is the local head (the ``stride`` most recent keys; the paper's reaches
+    ``i - stride``, one more), the second the strided head (every ``stride``-th key back).
+    With ``stride ~ sqrt(seq_len)`` each query keeps about ``2 sqrt(seq_len)`` keys, and any
+    key is two hops away.
 
     >>> strided_mask(5, 2).astype(int).tolist()
     [[1, 0, 0, 0, 0], [1, 1, 0, 0, 0], [1, 1, 1, 0, 0], [0, 1, 1, 1, 0], [1, 0, 1, 1, 1]]
