@@ -181,6 +181,10 @@ def test_pair_counts_against_n_squared() -> None:
     assert strided_pair_count(n, 64) / n**2 == pytest.approx(0.0235, abs=5e-4)  # < 2/sqrt(N) = 0.03125
     assert causal_mask(n).sum() / n**2 == pytest.approx(0.5, abs=1e-3)
     assert local_global_pair_count(n, 257, 2) / n**2 < 0.13
+    # the page's figures at N = 1024
+    assert strided_pair_count(1024, 32) == 48_144 and round(100 * 48_144 / 1024**2, 1) == 4.6
+    assert sliding_window_pair_count(1024, 64) == 63_520
+    assert local_global_pair_count(1024, 64, 2) == 129_854
 
 
 @pytest.mark.parametrize("pattern", ["strided", "local_global", "band"])
