@@ -135,3 +135,55 @@ def test_plots_fit_the_column(slug: str) -> None:
         for size in re.findall(r"\b(?:fontsize|labelsize)\s*=\s*([\d.]+)", code):
             assert float(size) >= 10, f"fontsize={size}: no text below 10 pt"
         assert not re.search(r"\b(?:fontsize|labelsize)\s*=\s*['\"](?:xx-small|x-small|small)", code)
+
+
+def _literalincludes(text: str) -> list[tuple[str, dict[str, str]]]:
+    """(path, options) of each ``{literalinclude}`` block on a page."""
+    blocks = re.findall(r"```\{literalinclude\} (\S+)\n((?::[a-z-]+:.*\n)*)", text)
+    return [(path, dict(re.findall(r":([a-z-]+): ?(.*)", options))) for path, options in blocks]
+
+
+def _selected(spec: str, length: int) -> set[int]:
+    """The line numbers (1-based, within the object) a ``:lines:`` spec such as ``1-8,20-`` selects."""
+    chosen: set[int] = set()
+    for part in spec.replace(" ", "").split(","):
+        low, _, high = part.partition("-")
+        start = int(low) if low else 1
+        end = (int(high) if high else length) if "-" in part else start
+        chosen |= set(range(start, end + 1))
+    return chosen
+
+
+def _find(tree: ast.Module, dotted: str) -> ast.FunctionDef | ast.ClassDef:
+    *owners, name = dotted.split(".")
+    scope: ast.AST = tree
+    for owner in owners:
+        scope = next(n for n in ast.walk(scope) if isinstance(n, ast.ClassDef | ast.FunctionDef) and n.name == owner)
+    return next(n for n in ast.walk(scope) if isinstance(n, ast.FunctionDef | ast.ClassDef) and n.name == name)
+
+
+@pytest.mark.parametrize("slug", slugs())
+def test_code_stage_folds_exactly_the_docstrings(slug: str) -> None:
+    """A ``:lines:`` under a ``:pyobject:`` include shows the code without its docstring, or the docstring alone.
+
+    The Code stage shows the algorithm first and folds the docstring (issue 8). When a docstring
+    grows, this names the ``:lines:`` to update, instead of letting the page show half a
+    docstring or cut the code.
+    """
+    page = ROOT / "docs" / "concepts" / f"{slug}.md"
+    for path, options in _literalincludes(page.read_text(encoding="utf-8")):
+        if "pyobject" not in options or "lines" not in options:
+            continue
+        node = _find(ast.parse((page.parent / path).resolve().read_text(encoding="utf-8")), options["pyobject"])
+        doc = node.body[0]
+        assert isinstance(doc, ast.Expr) and isinstance(doc.value, ast.Constant), f"{node.name} has no docstring"
+        first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+        length = node.end_lineno - first + 1
+        docstring = set(range(doc.lineno - first + 1, doc.end_lineno - first + 2))
+        code = set(range(1, length + 1)) - docstring
+        got = _selected(options["lines"], length)
+        fold, alone = f"1-{min(docstring) - 1},{max(docstring) + 1}-", f"{min(docstring)}-{max(docstring)}"
+        assert got in (code, docstring), (
+            f"{path} {node.name}: :lines: {options['lines']} shows neither the code without its docstring "
+            f"({fold}) nor the docstring alone ({alone})"
+        )
