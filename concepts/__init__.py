@@ -135,6 +135,12 @@ CATALOG: tuple[Concept, ...] = (
         "Exact attention in tiles with an online softmax: memory traffic, not FLOPs, sets the speed.",
     ),
     Concept(
+        "attention_variants",
+        "Sliding-window, sparse, linear, differential",
+        3,
+        "Attention under band and sparse masks, linear attention's recurrent form, differential attention and MLA.",
+    ),
+    Concept(
         "scaling_laws",
         "Scaling laws",
         3,
