@@ -297,3 +297,14 @@ def test_errors_name_what_was_expected() -> None:
         best_span([1.0, 2.0], [1.0])
     with pytest.raises(TypeError, match="BertModel"):
         bert_params_from_torch(torch.nn.Linear(2, 2))
+
+
+def test_the_page_s_parameter_table_and_shares() -> None:
+    """The table under "Counting BERT-base's parameters" and the figure's caption."""
+    total, body = bert_param_count(), bert_param_count(pooler=False)
+    layer = bert_param_count(num_layers=2) - bert_param_count(num_layers=1)
+    embeddings = body - 12 * layer
+    assert (embeddings, layer, 12 * layer, total - body) == (23_837_184, 7_087_872, 85_054_464, 590_592)
+    assert 30522 * 768 == 23_440_896
+    assert round(100 * 12 * layer / total) == 78 and round(100 * 30522 * 768 / total) == 21
+    assert bert_mlm_param_count(tied=False) + 30522 == 132_985_716
