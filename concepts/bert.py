@@ -81,10 +81,8 @@ def bert_embeddings(
     [[[1.4142, -0.7071, -0.7071], [-0.7071, -0.7071, 1.4142]]]
     """
     ids = np.asarray(input_ids)
-    word, pos, typ = (
-        as_array(a, n)
-        for a, n in ((word_embeddings, "word"), (position_embeddings, "pos"), (token_type_embeddings, "type"))
-    )
+    word, pos = as_array(word_embeddings, "word_embeddings"), as_array(position_embeddings, "position_embeddings")
+    typ = as_array(token_type_embeddings, "token_type_embeddings")
     if ids.ndim != 2 or not np.issubdtype(ids.dtype, np.integer):
         raise ValueError(f"input_ids must be integers of shape (batch, seq_len); got {ids.dtype} {ids.shape}")
     types = np.zeros_like(ids) if token_type_ids is None else np.asarray(token_type_ids)
@@ -202,16 +200,8 @@ def bert_forward(
     ((1, 4, 8), (1, 8), True)
     """
     e = params["embeddings"]
-    h = bert_embeddings(
-        input_ids,
-        token_type_ids,
-        e["word"],
-        e["position"],
-        e["token_type"],
-        e["ln_weight"],
-        e["ln_bias"],
-        eps=params["eps"],
-    )
+    tables = (e["word"], e["position"], e["token_type"], e["ln_weight"], e["ln_bias"])
+    h = bert_embeddings(input_ids, token_type_ids, *tables, eps=params["eps"])
     for layer in params["layers"]:
         h = bert_layer(h, layer, params["num_heads"], mask=mask, eps=params["eps"])
     pool = params.get("pooler")
@@ -323,17 +313,9 @@ def bert_param_count(
     >>> bert_param_count(pooler=False)
     108891648
     """
-    V, d, L, f, P, S = (
-        require_positive_int(n, k)
-        for n, k in (
-            (vocab_size, "vocab_size"),
-            (d_model, "d_model"),
-            (num_layers, "num_layers"),
-            (d_ff, "d_ff"),
-            (max_position, "max_position"),
-            (type_vocab_size, "type_vocab_size"),
-        )
-    )
+    sizes = {"vocab_size": vocab_size, "d_model": d_model, "num_layers": num_layers, "d_ff": d_ff}
+    sizes.update(max_position=max_position, type_vocab_size=type_vocab_size)
+    V, d, L, f, P, S = (require_positive_int(n, k) for k, n in sizes.items())
     embeddings = (V + P + S) * d + 2 * d
     layer = 4 * (d * d + d) + (2 * d * f + f + d) + 4 * d
     return embeddings + L * layer + (d * d + d if pooler else 0)
@@ -425,13 +407,14 @@ def bert_params_from_torch(model: nn.Module) -> dict[str, Any]:
         return t.detach().cpu().double().numpy().copy()
 
     def lin(m: Any) -> tuple[np.ndarray, np.ndarray]:
-        return a(m.weight).T, a(m.bias)
+        return a(m.weight).T, a(m.bias)  # nn.Linear's (d_out, d_in) -> our (d_in, d_out)
+
+    def ln(m: Any) -> tuple[np.ndarray, np.ndarray]:
+        return a(m.weight), a(m.bias)
 
     e = bert.embeddings
     emb = {"word": a(e.word_embeddings.weight), "position": a(e.position_embeddings.weight)}
-    emb.update(
-        token_type=a(e.token_type_embeddings.weight), ln_weight=a(e.LayerNorm.weight), ln_bias=a(e.LayerNorm.bias)
-    )
+    emb["token_type"], (emb["ln_weight"], emb["ln_bias"]) = a(e.token_type_embeddings.weight), ln(e.LayerNorm)
     layers = []
     for layer in bert.encoder.layer:
         sa, out = layer.attention.self, layer.attention.output
@@ -440,29 +423,20 @@ def bert_params_from_torch(model: nn.Module) -> dict[str, Any]:
             p[f"w_{key}"], p[f"b_{key}"] = lin(m)
         p["w_1"], p["b_1"] = lin(layer.intermediate.dense)
         p["w_2"], p["b_2"] = lin(layer.output.dense)
-        p["ln1_weight"], p["ln1_bias"] = a(out.LayerNorm.weight), a(out.LayerNorm.bias)
-        p["ln2_weight"], p["ln2_bias"] = a(layer.output.LayerNorm.weight), a(layer.output.LayerNorm.bias)
+        (p["ln1_weight"], p["ln1_bias"]), (p["ln2_weight"], p["ln2_bias"]) = (
+            ln(out.LayerNorm),
+            ln(layer.output.LayerNorm),
+        )
         layers.append(p)
-    pooler = (
-        None if getattr(bert, "pooler", None) is None else dict(zip(("w", "b"), lin(bert.pooler.dense), strict=True))
-    )
-    mlm = None
+    pooler, mlm = None, None
+    if getattr(bert, "pooler", None) is not None:
+        pooler = dict(zip(("w", "b"), lin(bert.pooler.dense), strict=True))
     if hasattr(model, "cls"):
         pred = model.cls.predictions
-        mlm = dict(zip(("w", "b"), lin(pred.transform.dense), strict=True))
-        mlm.update(
-            ln_weight=a(pred.transform.LayerNorm.weight),
-            ln_bias=a(pred.transform.LayerNorm.bias),
-            decoder_bias=a(pred.decoder.bias),
-        )
+        transform = lin(pred.transform.dense) + ln(pred.transform.LayerNorm)  # dense, then LayerNorm
+        mlm = dict(zip(("w", "b", "ln_weight", "ln_bias"), transform, strict=True))
+        mlm["decoder_bias"] = a(pred.decoder.bias)  # the bias the forward adds (an untied model keeps a stale twin)
         if pred.decoder.weight is not e.word_embeddings.weight:
             mlm["decoder"] = a(pred.decoder.weight).T
-    cfg = bert.config
-    return {
-        "embeddings": emb,
-        "layers": layers,
-        "pooler": pooler,
-        "mlm": mlm,
-        "num_heads": cfg.num_attention_heads,
-        "eps": cfg.layer_norm_eps,
-    }
+    cfg = {"num_heads": bert.config.num_attention_heads, "eps": bert.config.layer_norm_eps}
+    return {"embeddings": emb, "layers": layers, "pooler": pooler, "mlm": mlm, **cfg}
