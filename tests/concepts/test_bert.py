@@ -308,3 +308,18 @@ def test_the_page_s_parameter_table_and_shares() -> None:
     assert 30522 * 768 == 23_440_896
     assert round(100 * 12 * layer / total) == 78 and round(100 * 30522 * 768 / total) == 21
     assert bert_mlm_param_count(tied=False) + 30522 == 132_985_716
+
+
+def test_the_page_s_convention_claims() -> None:
+    """BertConfig's defaults are the exact GELU, eps 1e-12, 2 segments; the two GELU forms differ by < 5e-4."""
+    transformers = pytest.importorskip("transformers")
+    from transformers.activations import ACT2FN
+
+    from concepts.feed_forward import gelu
+
+    config = transformers.BertConfig()
+    assert (config.hidden_act, config.layer_norm_eps, config.type_vocab_size) == ("gelu", 1e-12, 2)
+    z = np.linspace(-8.0, 8.0, 4001)
+    hf = ACT2FN["gelu"](torch.from_numpy(z)).numpy()
+    np.testing.assert_allclose(hf, gelu(z), atol=1e-12)  # "gelu" is the erf form
+    assert 1e-4 < np.abs(gelu(z) - gelu(z, approximate="tanh")).max() < 5e-4
