@@ -323,3 +323,18 @@ def test_the_page_s_convention_claims() -> None:
     hf = ACT2FN["gelu"](torch.from_numpy(z)).numpy()
     np.testing.assert_allclose(hf, gelu(z), atol=1e-12)  # "gelu" is the erf form
     assert 1e-4 < np.abs(gelu(z) - gelu(z, approximate="tanh")).max() < 5e-4
+
+
+def test_mlm_loss_on_corrupted_inputs_equals_hugging_face_s() -> None:
+    """bert_mlm_inputs' labels (-100 off the selection) give BertForMaskedLM's loss through our cross-entropy."""
+    from concepts.softmax_cross_entropy import cross_entropy
+
+    model = _hf("BertForMaskedLM")
+    tokens = np.random.default_rng(6).integers(3, 100, (3, 12))
+    tokens[:, 0], tokens[:, -1] = 1, 2  # stand-ins for [CLS] and [SEP] in the tiny vocabulary
+    inputs, labels = bert_mlm_inputs(tokens, vocab_size=100, mask_token_id=99, special_ids=(0, 1, 2), rng=0)
+    assert (labels != -100).any()
+    with torch.no_grad():
+        loss = model(input_ids=torch.from_numpy(inputs), labels=torch.from_numpy(labels)).loss.item()
+    logits = bert_mlm_logits(inputs, bert_params_from_torch(model))
+    assert abs(cross_entropy(logits.reshape(-1, 100), labels.reshape(-1)) - loss) <= 1e-9
