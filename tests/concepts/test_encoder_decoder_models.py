@@ -56,16 +56,9 @@ SENTENCE = ["Thank", "you", "for", "inviting", "me", "to", "your", "party", "las
 
 
 def _tiny_t5(decoder_start_token_id: int = 0, pad_token_id: int = 0, **overrides):
+    sizes = {"vocab_size": 40, "d_model": 8, "d_kv": 4, "d_ff": 16, "num_layers": 1, "num_heads": 3}
     config = transformers.T5Config(
-        vocab_size=40,
-        d_model=8,
-        d_kv=4,
-        d_ff=16,
-        num_layers=1,
-        num_heads=3,
-        decoder_start_token_id=decoder_start_token_id,
-        pad_token_id=pad_token_id,
-        **overrides,
+        **{**sizes, **overrides}, decoder_start_token_id=decoder_start_token_id, pad_token_id=pad_token_id
     )
     return transformers.T5ForConditionalGeneration(config).double().eval()
 
@@ -144,6 +137,16 @@ def test_bias_equals_t5_compute_bias(query_len: int, key_len: int) -> None:
         np.testing.assert_array_equal(got, want)
         flipped = relative_position_bias(query_len, key_len, table, bidirectional=not bidirectional)
         assert query_len == key_len == 1 or not np.array_equal(flipped, want)
+
+
+def test_bias_lives_in_the_first_layer_only_and_scores_are_unscaled() -> None:
+    """The bank's claims: one table per stack, in block 0's self-attention; none in cross-attention; scaling 1."""
+    model = _tiny_t5(num_decoder_layers=2, num_layers=2)
+    for stack in (model.encoder, model.decoder):
+        has = [blk.layer[0].SelfAttention.has_relative_attention_bias for blk in stack.block]
+        assert has == [True, False]
+        assert all(blk.layer[0].SelfAttention.scaling == 1.0 for blk in stack.block)
+    assert not any(blk.layer[1].EncDecAttention.has_relative_attention_bias for blk in model.decoder.block)
 
 
 # ---------------------------------------------------------------- shift right
