@@ -159,6 +159,23 @@ def test_router_computes_in_float32_in_a_bfloat16_model() -> None:
     assert scores.dtype == torch.float32
 
 
+@pytest.mark.parametrize(("dtype", "tol"), [(torch.float64, 1e-6), (torch.float32, 1e-6), (torch.bfloat16, 1e-6)])
+def test_gating_mirror_equals_mixtral_router(dtype, tol) -> None:
+    """``MixtralTopKRouter`` returns (logits, renormalised top-k gates, expert ids); ours from its logits."""
+    block = hf_block(16, 8, 8, 2, seed=5, dtype=dtype)
+    h = torch.from_numpy(np.random.default_rng(5).standard_normal((12, 16))).to(dtype)
+    with torch.no_grad():
+        logits, want_w, want_i = block.gate(h)
+    got_w, got_i = top_k_gating_torch(logits, 2)
+    assert torch.equal(got_i, want_i)
+    assert want_w.dtype == torch.float32  # Mixtral's gates are float32 in every dtype; ours keep float64
+    assert got_w.dtype == (torch.float64 if dtype == torch.float64 else torch.float32)
+    assert (got_w.double() - want_w.double()).abs().max().item() <= tol
+    if dtype == torch.float64:  # NumPy too, from the same logits
+        w, i = top_k_gating(logits.numpy(), 2)
+        assert np.array_equal(i, want_i.numpy()) and np.abs(w - want_w.double().numpy()).max() <= tol
+
+
 def test_softmax_over_top_k_logits_equals_renormalised_gates() -> None:
     """p_i / sum_{j in S} p_j = (e^{l_i} / Z) / (sum_{j in S} e^{l_j} / Z) = e^{l_i} / sum_{j in S} e^{l_j}."""
     logits = np.random.default_rng(1).standard_normal((20, 8)) * 3
