@@ -97,7 +97,25 @@
     }
     if (q.type === "numeric") return isClose(answer, q.answer, q.rel_tol || 0, q.abs_tol || 0);
     if (q.accept.some((a) => normalizeText(a, fold) === answer)) return true;
-    return Boolean(q.regex) && new RegExp(`^(?:${q.regex})$`, "u").test(answer);
+    return Boolean(q.regex) && pythonRegex(q.regex).test(answer);
+  }
+
+  /* A bank's regex is written for Python's re, which accepts escapes JavaScript's Unicode
+   * mode rejects (\" or \- outside a class). Try it as written, then without the needless
+   * escapes, then without the u flag, so one odd pattern never breaks the page. */
+  function pythonRegex(pattern) {
+    const source = `^(?:${pattern})$`;
+    try {
+      return new RegExp(source, "u");
+    } catch (err) {
+      if (!(err instanceof SyntaxError)) throw err;
+    }
+    try {
+      return new RegExp(source.replace(/\\([^A-Za-z0-9\\^$.*+?()[\]{}|/-])/g, "$1"), "u");
+    } catch (err) {
+      if (!(err instanceof SyntaxError)) throw err;
+    }
+    return new RegExp(source);
   }
 
   /* Grade one raw answer: "right", "wrong", or "invalid" with the hint. */

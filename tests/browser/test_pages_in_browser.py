@@ -416,3 +416,25 @@ def test_misconception_feedback_mirrors_the_terminal(table_site: str, watched: W
             assert "Answer:" not in feedback, "a right number is not repeated back"
     assert shown, "the grading table lists misconceptions"
     watched.clean()
+
+
+def test_python_only_regex_escapes_do_not_break_the_page(table_site: str, watched: Watched) -> None:
+    """Python's re accepts \\" and \\- where JavaScript's Unicode mode throws; grading must not."""
+    import re as python_re
+
+    page = watched.page
+    page.goto(table_site + "/index.html")
+    page.locator(".quiz-form").first.wait_for()
+    cases = [
+        (r"(config\.)?\"?num_key_value_heads\"?:?", ['"num_key_value_heads":', "config.num_key_value_heads"], ["x"]),
+        (r"top\-k|qk[\- ]?norm", ["top-k", "qk norm", "qknorm"], ["top k"]),
+        (r"[a\-z]", ["a", "-"], ["b"]),
+    ]
+    for pattern, right, wrong in cases:
+        for text in right + wrong:
+            want = python_re.fullmatch(pattern, text) is not None
+            got = page.evaluate(
+                "([p, t]) => window.quizGrading.grade({type: 'text', accept: [], regex: p}, t, {})", [pattern, text]
+            )
+            assert got == want == (text in right), (pattern, text)
+    watched.clean()
