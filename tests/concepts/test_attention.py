@@ -514,29 +514,3 @@ def test_bank_numeric_answers_are_right() -> None:
 
 
 # ---------------------------------------------------------------- the pages' code excerpts
-
-
-def _lines_without_docstring(path: Path, name: str) -> str:
-    """The ``:lines:`` value that shows a function's signature and body but not its docstring."""
-    import ast
-
-    node = next(n for n in ast.walk(ast.parse(path.read_text(encoding="utf-8"))) if getattr(n, "name", None) == name)
-    doc = node.body[0]
-    return f"1-{doc.lineno - node.lineno},{doc.end_lineno - node.lineno + 2}-"
-
-
-@pytest.mark.parametrize("slug", ["attention", "masking", "architectures"])
-def test_code_excerpts_fold_exactly_the_docstring(slug: str) -> None:
-    """Every ``:pyobject:`` + ``:lines:`` excerpt on the page skips exactly the docstring, so the
-    Code stage shows the algorithm first and cannot drift when a docstring grows."""
-    import re
-
-    root = Path(__file__).resolve().parents[2]
-    page = (root / "docs" / "concepts" / f"{slug}.md").read_text(encoding="utf-8")
-    blocks = re.findall(
-        r"```\{literalinclude\} \.\./\.\./(\S+)\n:language: python\n:pyobject: (\w+)\n(:lines: \S+\n)?", page
-    )
-    assert blocks
-    for path, name, lines in blocks:
-        assert lines, f"{slug}.md shows {name} with its whole docstring first"
-        assert lines.split()[1] == _lines_without_docstring(root / path, name), (slug, name)

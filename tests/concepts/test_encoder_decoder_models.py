@@ -34,6 +34,7 @@ from support import check_numeric_keys
 from concepts.encoder_decoder_models import (
     T5_SENTINEL_0,
     bart_sentence_permutation,
+    bart_span_lengths,
     bart_text_infilling,
     random_segmentation,
     random_spans_noise_mask,
@@ -170,6 +171,16 @@ def test_shift_right_one_sequence_equals_t5() -> None:
     np.testing.assert_array_equal(shift_right(labels, decoder_start_token_id=0, pad_token_id=0), want)
 
 
+def test_start_and_pad_ids_the_page_names() -> None:
+    """T5: pad 0 starts the decoder, EOS 1; BART: </s> (2) starts, pad 1; -100 is an invalid embedding index."""
+    t5, bart = transformers.T5Config(), transformers.BartConfig()
+    assert (t5.decoder_start_token_id, t5.pad_token_id, t5.eos_token_id) == (0, 0, 1)
+    assert (bart.decoder_start_token_id, bart.pad_token_id) == (2, 1)
+    assert torch.nn.CrossEntropyLoss().ignore_index == -100
+    with pytest.raises(IndexError):
+        torch.nn.Embedding(5, 2)(torch.tensor([-100]))
+
+
 def test_shift_right_conventions_that_must_not_flip() -> None:
     labels = np.array([[5, 6, -100, -100]])
     got = shift_right(labels, decoder_start_token_id=2, pad_token_id=1)
@@ -210,6 +221,15 @@ def test_fraction_and_mean_span_are_exact_for_length_100() -> None:
         sentinels = [t for t in targets if t > 1000]
         assert len(sentinels) == 6 and (len(targets) - len(sentinels)) / 5 == 3.0
         assert len(inputs) == 100 - 15 + 5
+
+
+def test_t5_lengths_for_568_tokens() -> None:
+    """568 tokens: 85 noise tokens in 28 spans, input 511 (+ EOS = 512), target 85 + 28 + 1 = 114."""
+    for seed in range(5):
+        mask = random_spans_noise_mask(568, rng=seed)
+        inputs, targets = span_corruption(list(range(568)), mask)
+        assert (int(mask.sum()), len(inputs), len(targets)) == (85, 511, 114)
+    assert segment_length_pmf(15, 5)[12:].sum() == 0 and segment_length_pmf(15, 5)[11] > 0  # no span above 11
 
 
 def test_span_lengths_follow_the_algorithm() -> None:
@@ -272,28 +292,41 @@ def test_random_segmentation_validates() -> None:
 # ---------------------------------------------------------------- BART noising
 
 
-def test_text_infilling_statistics() -> None:
-    """600 documents of 200 tokens: exactly 60 masked each; span lengths (the last of each cut) Poisson(3)."""
+def test_text_infilling_masks_exactly_the_budget() -> None:
+    """600 documents of 200 tokens: exactly ceil(0.3 * 200) = 60 masked, one mask per disjoint span."""
     rng = np.random.default_rng(0)
-    lengths, masks = [], 0
+    masks = 0
     for _ in range(600):
         tokens = list(range(200))
         noised, spans = bart_text_infilling(tokens, rng=rng)
-        assert sum(n for _, n in spans) == 60  # ceil(200 * 0.3)
+        assert sum(n for _, n in spans) == 60
         assert noised.count("<mask>") == len(spans) and len(noised) == 200 - 60 + len(spans)
         rebuilt, pos = [], 0
         for start, n in spans:  # kept tokens in order, one mask per span, spans disjoint
             rebuilt += [*tokens[pos:start], "<mask>"]
             pos = start + n
         assert rebuilt + tokens[pos:] == noised
-        lengths.extend(n for _, n in spans[:-1])
         masks += len(spans)
-    lengths = np.array(lengths)
-    se = math.sqrt(3 / len(lengths))
-    assert abs(lengths.mean() - 3) <= 3 * se
-    assert abs(lengths.var() - 3) <= 0.3
-    assert abs((lengths == 0).mean() - math.exp(-3)) <= 3 * math.sqrt(math.exp(-3) / len(lengths))
-    assert 18 <= masks / 600 <= 22  # about 60 / 3 spans (zero-length ones add, the cut last one too)
+    assert 19 <= masks / 600 <= 23  # about 60 / 3 spans, plus the zero-length ones
+
+
+def test_span_lengths_are_poisson_3() -> None:
+    """The first 10 draws for a budget of 60 never reach it (P(Poisson(30) >= 60) ~ 1e-6), so they are
+    i.i.d. Poisson(3): 20,000 of them. Mean within 3 standard errors of 3, variance near 3, zeros e^-3."""
+    rng = np.random.default_rng(0)
+    first = np.array([bart_span_lengths(60, rng=rng)[:10] for _ in range(2000)]).ravel()
+    assert first.size == 20_000
+    assert abs(first.mean() - 3) <= 3 * math.sqrt(3 / first.size)
+    assert abs(first.var() - 3) <= 0.15
+    zero = math.exp(-3)
+    assert abs((first == 0).mean() - zero) <= 3 * math.sqrt(zero * (1 - zero) / first.size)
+    uncut = []
+    for _ in range(5000):
+        lengths = bart_span_lengths(60, rng=rng)
+        assert lengths.sum() == 60 and (lengths[:-1].sum() < 60)  # only the last draw is cut
+        uncut.extend(lengths[:-1])
+    # The page's claim: the spans that were not cut average about 2.95, not 3 (the crossing draw is long).
+    assert abs(np.mean(uncut) - 2.95) <= 0.02
 
 
 def test_zero_length_spans_insert_a_mask() -> None:

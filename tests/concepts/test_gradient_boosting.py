@@ -386,28 +386,6 @@ def test_sklearn_criterion_argument_is_deprecated_from_1_9() -> None:
         sk_gbr(X, y, n_estimators=2, criterion="squared_error")
 
 
-def test_page_folds_exactly_the_docstrings() -> None:
-    """Each ``:lines:`` under a ``:pyobject:`` literalinclude skips exactly the docstring."""
-    import ast
-    import re
-    from pathlib import Path
-
-    root = Path(__file__).resolve().parents[2]
-    page = (root / "docs" / "concepts" / "gradient_boosting.md").read_text(encoding="utf-8")
-    blocks = re.findall(r"```\{literalinclude\} \.\./\.\./(\S+)\n((?::[a-z-]+:.*\n)+)", page)
-    checked = 0
-    for path, options in blocks:
-        pyobject, lines = re.search(r":pyobject: (\S+)", options), re.search(r":lines: (\S+)", options)
-        if not (pyobject and lines):
-            continue
-        tree = ast.parse((root / path).read_text(encoding="utf-8"))
-        node = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == pyobject.group(1))
-        doc = node.body[0]
-        assert lines.group(1) == f"1-{doc.lineno - node.lineno},{doc.end_lineno - node.lineno + 2}-", pyobject.group(1)
-        checked += 1
-    assert checked >= 3
-
-
 # -- bad input, the bank -------------------------------------------------------------------------
 
 

@@ -420,33 +420,6 @@ def test_every_numeric_key_is_computed() -> None:
     check_numeric_keys("logistic_regression", computed, bank_tolerance)
 
 
-PAGE_SLUG = "logistic_regression"
-
-
-def test_page_folds_exactly_the_docstrings() -> None:
-    """Each ``:lines:`` under a ``:pyobject:`` literalinclude skips exactly the docstring (as in test_pca)."""
-    import ast
-    import re
-    from pathlib import Path
-
-    root = Path(__file__).resolve().parents[2]
-    page = (root / "docs" / "concepts" / f"{PAGE_SLUG}.md").read_text(encoding="utf-8")
-    blocks = re.findall(r"```\{literalinclude\} \.\./\.\./(\S+)\n((?::[a-z-]+:.*\n)+)", page)
-    checked = 0
-    for path, options in blocks:
-        pyobject = re.search(r":pyobject: (\S+)", options)
-        lines = re.search(r":lines: (\S+)", options)
-        if not (pyobject and lines):
-            continue
-        tree = ast.parse((root / path).read_text(encoding="utf-8"))
-        node = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == pyobject.group(1))
-        doc = node.body[0]
-        want = f"1-{doc.lineno - node.lineno},{doc.end_lineno - node.lineno + 2}-"
-        assert lines.group(1) == want, (path, pyobject.group(1), lines.group(1), want)
-        checked += 1
-    assert checked >= 3
-
-
 def test_bank_claims_about_features_and_libraries() -> None:
     """Bank (what-changes-coef, stability): a redundant ones column gets weight 0 and changes nothing
     else; rescaling a feature changes the penalised fit; BCELoss clamps log p at -100; scikit-learn

@@ -433,32 +433,6 @@ def test_deepnorm_keeps_the_stream_closer_to_the_input() -> None:
     assert (round(cos[1.0], 2), round(cos[alpha], 2)) == (0.07, 0.55)  # the page's numbers
 
 
-def check_page_code_skips_docstrings(slug: str) -> None:
-    """Every ``:pyobject:`` + ``:lines: 1-a,b-`` on the page shows the signature and the body: the
-    lines it leaves out are exactly the docstring, so a changed docstring cannot cut the code."""
-    import ast
-    import re
-    from pathlib import Path
-
-    root = Path(__file__).resolve().parents[2]
-    page = (root / "docs" / "concepts" / f"{slug}.md").read_text(encoding="utf-8")
-    found = 0
-    for path, name, a, b in re.findall(
-        r"```\{literalinclude\} (\S+)\n(?:.*\n)*?:pyobject: (\S+)\n:lines: 1-(\d+),(\d+)-\n", page
-    ):
-        tree = ast.parse((root / "docs" / "concepts" / path).resolve().read_text(encoding="utf-8"))
-        func = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == name)
-        doc = func.body[0]
-        assert isinstance(doc, ast.Expr) and isinstance(doc.value, ast.Constant), name
-        assert (int(a), int(b)) == (doc.lineno - func.lineno, doc.end_lineno - func.lineno + 2), name
-        found += 1
-    assert found >= 3
-
-
-def test_page_code_skips_exactly_the_docstrings() -> None:
-    check_page_code_skips_docstrings("normalization")
-
-
 @pytest.mark.parametrize(
     ("exercise", "impl"),
     [("normalization.rms-norm", rms_norm), ("normalization.layer-norm-backward", layer_norm_backward)],

@@ -648,37 +648,3 @@ def test_exercise_checks_pass_on_our_implementation(exercise: str, impl: Callabl
 
     failed = [(r.name, r.message) for r in run_checks(CHECKS[exercise], impl) if not r.passed]
     assert not failed, failed
-
-
-PAGE_SLUG = "pca"
-
-
-def test_page_folds_exactly_the_docstrings() -> None:
-    """Each ``:lines:`` under a ``:pyobject:`` literalinclude on the page skips exactly the docstring.
-
-    The Code stage shows the algorithm first (issue 8); when a docstring grows, this says which
-    ``:lines:`` to update instead of letting the page show half a docstring or cut code.
-    """
-    import ast
-    import re
-
-    root = Path(__file__).resolve().parents[2]
-    page = (root / "docs" / "concepts" / f"{PAGE_SLUG}.md").read_text(encoding="utf-8")
-    blocks = re.findall(r"```\{literalinclude\} \.\./\.\./(\S+)\n((?::[a-z-]+:.*\n)+)", page)
-    checked = 0
-    for path, options in blocks:
-        pyobject = re.search(r":pyobject: (\S+)", options)
-        lines = re.search(r":lines: (\S+)", options)
-        if not (pyobject and lines):
-            continue
-        tree = ast.parse((root / path).read_text(encoding="utf-8"))
-        *owners, name = pyobject.group(1).split(".")
-        scope = tree
-        for owner in owners:
-            scope = next(n for n in scope.body if isinstance(n, ast.ClassDef) and n.name == owner)
-        node = next(n for n in scope.body if isinstance(n, ast.FunctionDef | ast.ClassDef) and n.name == name)
-        doc = node.body[0]
-        want = f"1-{doc.lineno - node.lineno},{doc.end_lineno - node.lineno + 2}-"
-        assert lines.group(1) == want, (path, pyobject.group(1), lines.group(1), want)
-        checked += 1
-    assert checked >= 3

@@ -9,7 +9,6 @@ any candidate; here they run on ours.
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -505,22 +504,3 @@ def test_the_bank_s_misconceptions_are_the_mistakes_they_name() -> None:
 
 
 # ---------------------------------------------------------------- the page's code excerpts
-
-
-def test_code_excerpts_fold_exactly_the_docstring() -> None:
-    """Every ``:pyobject:`` + ``:lines:`` excerpt on the page skips exactly the docstring."""
-    import ast
-    import re
-
-    root = Path(__file__).resolve().parents[2]
-    page = (root / "docs" / "concepts" / "softmax_cross_entropy.md").read_text(encoding="utf-8")
-    blocks = re.findall(
-        r"```\{literalinclude\} \.\./\.\./(\S+)\n:language: python\n:pyobject: (\w+)\n(:lines: \S+\n)?", page
-    )
-    assert blocks
-    for path, name, lines in blocks:
-        tree = ast.parse((root / path).read_text(encoding="utf-8"))
-        node = next(n for n in ast.walk(tree) if getattr(n, "name", None) == name)
-        doc = node.body[0]
-        assert lines, f"the page shows {name} with its whole docstring first"
-        assert lines.split()[1] == f"1-{doc.lineno - node.lineno},{doc.end_lineno - node.lineno + 2}-", name

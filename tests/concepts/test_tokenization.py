@@ -544,37 +544,6 @@ def test_train_merges_is_train_bpe_with_first_occurrence_ties():
     assert merge_pair([], (1, 2), 3) == []
 
 
-def folded_docstrings_stay_folded(page: str) -> None:
-    """Every ``:pyobject:`` + ``:lines:`` include on ``page`` shows the signature and body
-    without the docstring, or only the docstring (the dropdown): the ranges follow the code."""
-    import ast
-    from pathlib import Path
-
-    root = Path(__file__).resolve().parents[2]
-    text = (root / "docs" / "concepts" / f"{page}.md").read_text(encoding="utf-8")
-    blocks = re.findall(
-        r"```\{literalinclude\} \.\./\.\./(\S+)\n:language: python\n:pyobject: (\w+)\n:lines: (\S+)\n", text
-    )
-    assert blocks
-    for path, name, spec in blocks:
-        node = next(
-            n for n in ast.parse((root / path).read_text(encoding="utf-8")).body if getattr(n, "name", None) == name
-        )
-        doc = (node.body[0].lineno - node.lineno + 1, node.body[0].end_lineno - node.lineno + 1)
-        total = node.end_lineno - node.lineno + 1
-        shown = set()
-        for part in spec.split(","):
-            a, _, b = part.partition("-")
-            shown |= set(range(int(a), (int(b) if b else total) + 1 if "-" in part else int(a) + 1))
-        docstring = set(range(doc[0], doc[1] + 1))
-        assert shown == docstring or shown == set(range(1, total + 1)) - docstring, (page, name, spec, doc, total)
-
-
-def test_code_stage_folds_docstrings():
-    folded_docstrings_stay_folded("tokenization")
-    folded_docstrings_stay_folded("positional_encoding")
-
-
 def test_training_restores_the_garbage_collector():
     """The trainer pauses the cyclic collector for speed and must leave it as it found it."""
     import gc

@@ -814,40 +814,6 @@ def test_pre_ln_encoder_layer_is_encoder_layer_with_norm_first() -> None:
     assert_close(pre_ln_encoder_layer(x, p, 2), encoder_layer(x, p, 2, norm_first=True))
 
 
-PAGE_SLUG = "transformer"
-
-
-def test_page_folds_exactly_the_docstrings() -> None:
-    """Each ``:lines:`` under a ``:pyobject:`` literalinclude on the page skips exactly the docstring.
-
-    The Code stage shows the algorithm first (issue 8); when a docstring grows, this says which
-    ``:lines:`` to update instead of letting the page show half a docstring or cut code.
-    """
-    import ast
-    import re
-
-    root = Path(__file__).resolve().parents[2]
-    page = (root / "docs" / "concepts" / f"{PAGE_SLUG}.md").read_text(encoding="utf-8")
-    blocks = re.findall(r"```\{literalinclude\} \.\./\.\./(\S+)\n((?::[a-z-]+:.*\n)+)", page)
-    checked = 0
-    for path, options in blocks:
-        pyobject = re.search(r":pyobject: (\S+)", options)
-        lines = re.search(r":lines: (\S+)", options)
-        if not (pyobject and lines):
-            continue
-        tree = ast.parse((root / path).read_text(encoding="utf-8"))
-        *owners, name = pyobject.group(1).split(".")
-        scope = tree
-        for owner in owners:
-            scope = next(n for n in scope.body if isinstance(n, ast.ClassDef) and n.name == owner)
-        node = next(n for n in scope.body if isinstance(n, ast.FunctionDef | ast.ClassDef) and n.name == name)
-        doc = node.body[0]
-        want = f"1-{doc.lineno - node.lineno},{doc.end_lineno - node.lineno + 2}-"
-        assert lines.group(1) == want, (path, pyobject.group(1), lines.group(1), want)
-        checked += 1
-    assert checked >= 3
-
-
 def test_smoothed_loss_floor_in_both_conventions() -> None:
     """Page: for K = 4, eps = 0.1 the loss cannot fall below H(q): 0.349 (PyTorch), 0.435 (tensor2tensor)."""
     for spread, floor in (("all", 0.349), ("others", 0.435)):
