@@ -411,8 +411,10 @@ class ExerciseIndexDirective(_BankDirective):
     required_arguments = 0
 
     def run(self) -> list[nodes.Node]:
+        import concepts
         from concepts import CATALOG
 
+        self.env.note_dependency(str(Path(concepts.__file__).resolve()))
         out = nodes.container(classes=["quiz-exercise-index"])
         for concept in CATALOG:
             try:
@@ -439,7 +441,10 @@ class CatalogDirective(SphinxDirective):
     has_content = False
 
     def run(self) -> list[nodes.Node]:
+        import concepts
         from concepts import CATALOG, PARTS
+
+        self.env.note_dependency(str(Path(concepts.__file__).resolve()))  # rebuild when the catalog changes
 
         lines: list[str] = []
         for part, name in PARTS.items():
