@@ -26,6 +26,7 @@ from concepts._checks import as_array, require_nonnegative_int, require_positive
 __all__ = [
     "T5_SENTINEL_0",
     "bart_sentence_permutation",
+    "bart_span_lengths",
     "bart_text_infilling",
     "random_segmentation",
     "random_spans_noise_mask",
@@ -39,7 +40,7 @@ __all__ = [
     "span_reconstruction",
 ]
 
-T5_SENTINEL_0 = 32099  # <extra_id_0> in T5's 32,100-token vocabulary; <extra_id_i> is 32099 - i
+T5_SENTINEL_0 = 32099  # <extra_id_0> in T5's 32,100-token tokenizer; <extra_id_i> is 32099 - i
 
 
 def random_segmentation(
@@ -218,6 +219,28 @@ def span_reconstruction(
     return out
 
 
+def bart_span_lengths(
+    num_to_mask: int, *, poisson_lambda: float = 3.0, rng: np.random.Generator | int | None = None
+) -> np.ndarray:
+    """Span lengths for BART's infilling, in the order drawn: Poisson draws until they cover ``num_to_mask``.
+
+    Every draw is Poisson(``poisson_lambda``) except the last, which is cut so the lengths
+    sum to ``num_to_mask`` exactly; zeros are kept (they become inserted masks).
+
+    >>> from concepts.encoder_decoder_models import bart_span_lengths
+    >>> lengths = bart_span_lengths(6, rng=0)
+    >>> lengths.tolist(), int(lengths.sum())
+    ([2, 0, 4], 6)
+    """
+    budget = require_nonnegative_int(num_to_mask, "num_to_mask")
+    lam = require_positive(poisson_lambda, "poisson_lambda")
+    gen = require_rng(rng)
+    lengths: list[int] = []
+    while sum(lengths) < budget:
+        lengths.append(min(int(gen.poisson(lam)), budget - sum(lengths)))
+    return np.array(lengths, dtype=np.int64)
+
+
 def bart_text_infilling(
     tokens: Sequence[Any],
     *,
@@ -246,12 +269,9 @@ def bart_text_infilling(
     ratio = float(mask_ratio)
     if not 0 <= ratio <= 1:
         raise ValueError(f"mask_ratio must lie in [0, 1]; got {mask_ratio!r}")
-    lam = require_positive(poisson_lambda, "poisson_lambda")
     gen = require_rng(rng)
     budget = math.ceil(len(tokens) * ratio)
-    lengths: list[int] = []
-    while sum(lengths) < budget:
-        lengths.append(min(int(gen.poisson(lam)), budget - sum(lengths)))
+    lengths = bart_span_lengths(budget, poisson_lambda=poisson_lambda, rng=gen).tolist()
     kept = len(tokens) - budget
     gaps = np.sort(gen.integers(0, kept + 1, size=len(lengths)), kind="stable")  # gap g sits before kept token g
     noised: list[Any] = []

@@ -172,9 +172,14 @@ def test_shift_right_one_sequence_equals_t5() -> None:
 
 
 def test_start_and_pad_ids_the_page_names() -> None:
-    """T5: pad 0 starts the decoder, EOS 1; BART: </s> (2) starts, pad 1; -100 is an invalid embedding index."""
+    """T5: pad 0, EOS 1, and no default start id in transformers 5 (checkpoints set it to the pad, 0, and
+    _shift_right fails without it); BART: </s> (2) starts, pad 1; -100 is the ignore index, not an embedding index."""
     t5, bart = transformers.T5Config(), transformers.BartConfig()
-    assert (t5.decoder_start_token_id, t5.pad_token_id, t5.eos_token_id) == (0, 0, 1)
+    assert (t5.pad_token_id, t5.eos_token_id) == (0, 1)
+    model = transformers.T5ForConditionalGeneration(transformers.T5Config(d_model=8, d_kv=4, d_ff=16, num_layers=1))
+    assert not hasattr(t5, "decoder_start_token_id")
+    with pytest.raises((AttributeError, ValueError)):
+        model._shift_right(torch.tensor([[5, 6]]))
     assert (bart.decoder_start_token_id, bart.pad_token_id) == (2, 1)
     assert torch.nn.CrossEntropyLoss().ignore_index == -100
     with pytest.raises(IndexError):
