@@ -276,18 +276,15 @@ def bart_text_infilling(
     gaps = np.sort(gen.integers(0, kept + 1, size=len(lengths)), kind="stable")  # gap g sits before kept token g
     noised: list[Any] = []
     spans: list[tuple[int, int]] = []
-    pos = 0
-    span_iter = iter(zip(gaps.tolist(), lengths, strict=True))
-    pending = next(span_iter, None)
-    for g in range(kept + 1):
-        while pending is not None and pending[0] == g:
-            spans.append((pos, pending[1]))
-            noised.append(mask_token)
-            pos += pending[1]
-            pending = next(span_iter, None)
-        if g < kept:
+    pos = emitted = 0  # pos walks the original; emitted counts kept tokens written so far
+    for gap, n in zip(gaps.tolist(), lengths, strict=True):
+        while emitted < gap:
             noised.append(tokens[pos])
-            pos += 1
+            pos, emitted = pos + 1, emitted + 1
+        spans.append((pos, n))
+        noised.append(mask_token)
+        pos += n
+    noised.extend(tokens[pos:])  # the kept tokens after the last span
     return noised, spans
 
 
