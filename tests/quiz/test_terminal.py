@@ -147,7 +147,7 @@ def test_wrap_fits_the_width_and_never_breaks_a_word(slug: str, width: int) -> N
         flat = plain(text)
         out = wrap(text, "     ", first="  a) ", width=width)
         words = [w for w in flat.split() if w not in "-*+•"]
-        got = [w for w in out.split() if w not in ("a)", "•")]
+        got = [w for w in out.removeprefix("  a) ").split() if w != "•"]  # the text itself may say "(1 - a)"
         assert [w for w in got if w not in "-*+"] == [w for w in words if w not in "-*+"], where
         for line in out.splitlines():
             body = line.strip()
