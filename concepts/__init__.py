@@ -129,6 +129,30 @@ CATALOG: tuple[Concept, ...] = (
         "Elman RNN and LSTM vs nn.RNN, backprop through time, vanishing gradients measured, $O(n)$ path length.",
     ),
     Concept(
+        "bert",
+        "BERT and masked language modelling",
+        2,
+        "A bidirectional encoder trained to fill in masked tokens: [CLS]/[SEP], segments, 80/10/10, fine-tuning heads.",
+    ),
+    Concept(
+        "encoder_decoder_models",
+        "T5 and BART",
+        2,
+        "Span corruption with sentinels, BART's noising, relative position buckets and teacher forcing.",
+    ),
+    Concept(
+        "vit",
+        "Vision Transformer",
+        2,
+        "Images as sequences of patches: a strided convolution, a [CLS] token and position embeddings.",
+    ),
+    Concept(
+        "mixture_of_experts",
+        "Mixture of experts",
+        2,
+        "Top-k routing with renormalised gates, a load-balancing loss, capacity, and total vs active parameters.",
+    ),
+    Concept(
         "flash_attention",
         "Flash attention",
         3,
@@ -139,6 +163,12 @@ CATALOG: tuple[Concept, ...] = (
         "Sliding-window, sparse, linear, differential",
         3,
         "Attention under band and sparse masks, linear attention's recurrent form, differential attention and MLA.",
+    ),
+    Concept(
+        "speculative_decoding",
+        "Speculative decoding",
+        3,
+        "A cheap draft proposes, the target verifies in one pass, and rejection sampling keeps its distribution exact.",
     ),
     Concept(
         "scaling_laws",

@@ -469,21 +469,3 @@ def test_bank_numeric_answers_are_right() -> None:
         "mixture_of_experts.top2-uniform-loss": load_balancing_loss(np.log(np.where(np.eye(4), 0.4, 0.2)), top_k=2),
     }
     check_numeric_keys("mixture_of_experts", computed, lambda q, v: 0.5 * 10.0 ** -q["decimals"])
-
-
-def test_code_excerpts_fold_exactly_the_docstring() -> None:
-    """Every ``:pyobject:`` + ``:lines:`` excerpt on the page skips exactly the docstring."""
-    import ast
-    import re
-
-    root = Path(__file__).resolve().parents[2]
-    page = (root / "docs" / "concepts" / "mixture_of_experts.md").read_text(encoding="utf-8")
-    blocks = re.findall(
-        r"```\{literalinclude\} \.\./\.\./(\S+)\n:language: python\n:pyobject: (\w+)\n(:lines: \S+\n)?", page
-    )
-    assert len(blocks) >= 4
-    for path, name, lines in blocks:
-        tree = ast.parse((root / path).read_text(encoding="utf-8"))
-        node = next(n for n in ast.walk(tree) if getattr(n, "name", None) == name)
-        doc = node.body[0]
-        assert lines and lines.split()[1] == f"1-{doc.lineno - node.lineno},{doc.end_lineno - node.lineno + 2}-", name
