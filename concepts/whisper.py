@@ -52,7 +52,8 @@ __all__ = [
     "whisper_sinusoids",
 ]
 
-SAMPLE_RATE, N_FFT, HOP_LENGTH, N_MELS, CHUNK_SECONDS = 16000, 400, 160, 80, 30
+SAMPLE_RATE = 16000  # Hz
+N_FFT, HOP_LENGTH, N_MELS, CHUNK_SECONDS = 400, 160, 80, 30
 
 # The 99 language codes of the multilingual Whisper vocabulary (v1, v2), in token order:
 # <|en|> is 50259, <|zh|> 50260, ... Large-v3 appends "yue" as a 100th, shifting later ids by one.
@@ -252,7 +253,7 @@ def log_mel_spectrogram(audio: ArrayLike, n_mels: int = N_MELS, *, htk: bool = F
 
     :param audio: ``(samples,)`` or ``(batch, samples)`` at 16 kHz.
     :param htk: the HTK mel scale instead of Slaney's (for contrast; Whisper uses Slaney).
-    :returns: float64 ``(..., n_mels, samples // 160)``, roughly in ``[-1, 1.5]``.
+    :returns: float64 ``(..., n_mels, samples // 160)``, spanning at most 2.
 
     >>> import numpy as np
     >>> from concepts.whisper import chirp, log_mel_spectrogram, pad_or_trim

@@ -110,11 +110,11 @@ def check_log_mel_shape(candidate: Callable) -> None:
 
 
 @check(
-    "a 1 kHz tone peaks in mel filter 26 (Slaney scale: 1 kHz is 15 mels, filters 0.5577 mels apart)",
+    "a 1 kHz tone peaks in mel filter 26 (Slaney scale: 1 kHz is 15 mels, filters 0.5586 mels apart)",
     section="whisper-mel",
 )
 def check_log_mel_tone_peak(candidate: Callable) -> None:
-    """Slaney: 8 kHz is 15 + 27 ln(8) / ln(6.4) = 45.17 mels; 82 edges 0.5577 apart; 15 / 0.5577 - 1 = 25.9."""
+    """Slaney: 8 kHz is 15 + 27 ln(8) / ln(6.4) = 45.25 mels; edges 0.5586 apart; filter 26 peaks at 15.08 mels."""
     got = np.asarray(candidate(_tone(0.5, 1000.0)))
     peak = int(np.argmax(got[:, 25]))
     expect(

@@ -97,13 +97,20 @@ def test_stft_equals_torch_stft(n):
     assert np.abs(power_spectrogram(x) - np.abs(want) ** 2).max() <= 1e-9
 
 
+def test_symmetric_hann_is_numpy_and_scipy_default():
+    scipy_windows = pytest.importorskip("scipy.signal.windows")
+    assert np.allclose(hann_window(400, periodic=False), np.hanning(400), atol=1e-15)
+    assert np.allclose(hann_window(400, periodic=False), scipy_windows.hann(400), atol=1e-15)
+    assert np.abs(hann_window(400) - np.hanning(400)).max() > 1e-3  # the page: small, yet not equal
+
+
 def test_hann_window_equals_torch():
     for n in (1, 2, 5, 400):
         assert np.allclose(hann_window(n), torch.hann_window(n, dtype=torch.float64).numpy(), atol=1e-15)
         assert np.allclose(hann_window(n, periodic=False), torch.hann_window(n, False, dtype=torch.float64).numpy())
 
 
-@pytest.mark.filterwarnings("ignore:Empty filters")  # 128 mels over 201 bins: the lowest triangles hold no bin
+@pytest.mark.filterwarnings("ignore:Empty filters")  # HTK, 128 mels: a low triangle falls between two 40 Hz bins
 @pytest.mark.parametrize(("sr", "n_fft", "n_mels"), [(16000, 400, 80), (16000, 400, 128), (22050, 512, 40)])
 def test_mel_filterbank_equals_librosa(sr, n_fft, n_mels):
     librosa = pytest.importorskip("librosa")
@@ -126,6 +133,7 @@ def test_mel_scale_round_trip_and_librosa():
 
 def test_hand_worked_mel_scale_and_prompt():
     assert hz_to_mel([1000.0, 6400.0]).round(9).tolist() == [15.0, 42.0]
+    assert round(float(hz_to_mel(8000.0)), 2) == 45.25  # the page's top edge
     assert decoder_prompt_ids() == [50258, 50259, 50359, 50363]
 
 
@@ -211,6 +219,7 @@ def test_thirty_seconds_make_1500_positions():
     feats = log_mel_spectrogram(pad_or_trim(chirp(0.5, 300.0, 600.0)))[None]
     assert feats.shape == (1, 80, 3000)
     assert conv_stem(feats, p).shape == (1, 1500, 8)
+    assert conv_stem(np.zeros((1, 80, 3001)), p).shape == (1, 1501, 8)  # the page: keep the last frame, 1501
 
 
 # ------------------------------------------------------------ conventions that must not flip
