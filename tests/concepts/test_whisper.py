@@ -204,6 +204,11 @@ def test_encoder_equals_hf_whisper_encoder(hf_encoder, batch):
     assert np.abs(got - want).max() <= 1e-6
 
 
+def test_hf_encoder_requires_exactly_twice_max_source_positions(hf_encoder):
+    with pytest.raises(ValueError, match="expects the mel input features to be of length 100"):
+        hf_encoder(torch.zeros(1, 80, 98, dtype=torch.float64))  # the page: Whisper pads, it does not mask
+
+
 def test_conv_stem_equals_hf_convolutions(hf_encoder):
     F = torch.nn.functional
     feats = _features(2)
