@@ -147,6 +147,12 @@ CATALOG: tuple[Concept, ...] = (
         "Images as sequences of patches: a strided convolution, a [CLS] token and position embeddings.",
     ),
     Concept(
+        "whisper",
+        "Whisper and audio transformers",
+        2,
+        "Log-mel spectrograms, a strided convolutional stem and an encoder-decoder driven by task tokens.",
+    ),
+    Concept(
         "mixture_of_experts",
         "Mixture of experts",
         2,
