@@ -335,6 +335,35 @@ def bench_speculative(new_tokens: int, g: int, repeats: int) -> tuple[list[Row],
     return rows, lines
 
 
+# ---------------------------------------------------------------- gpt (the capstone, issue 10): its own rows
+
+
+def bench_gpt(train_seconds: float, new_tokens: int, repeats: int) -> tuple[list[Row], list[str]]:
+    """Training tokens per second of ``concepts.gpt.train``, and 256 new tokens with and without the KV cache."""
+    from concepts import gpt
+
+    print(f"  GPT: training {train_seconds:.0f} s, generating {new_tokens} tokens", file=sys.stderr)
+    out = gpt.train(train_seconds, seed=0, threads=1, log=None)
+    config = gpt.GPTConfig(vocab_size=512, n_positions=new_tokens + 8, d_model=64, num_layers=2, num_heads=4)
+    model = gpt.GPT(config).eval()
+    prompt = torch.randint(512, (1, 8), generator=torch.Generator().manual_seed(0))
+    runs = {}
+    for use_cache in (True, False):
+        runs[use_cache] = best_of(
+            lambda c=use_cache: gpt.generate(model, prompt, new_tokens, use_cache=c, greedy=True), repeats
+        )
+    same = torch.equal(*(gpt.generate(model, prompt, new_tokens, use_cache=c, greedy=True) for c in (True, False)))
+    rows = [
+        ("GPT generation, cache vs none", f"{new_tokens} new tokens, d=64, 2 layers", runs[True], runs[False], "> 1x")
+    ]
+    lines = [
+        f"GPT training (concepts.gpt.train, 1 thread): {out['tokens_per_s']:.0f} tokens/s over {out['steps']} steps; "
+        f"held-out {out['heldout_loss']:.3f} vs unigram {out['unigram']:.3f} nats/token",
+        f"GPT cached and uncached generation give the same tokens: {'yes' if same else 'NO'}",
+    ]
+    return rows, lines
+
+
 def seconds(t: float) -> str:
     if t >= 1:
         return f"{t:.2f} s"
@@ -371,6 +400,8 @@ def main() -> int:
         rows += bench_mha(1, 16, 64, 8, 200) + bench_mha(8, 256, 512, 8, 5)
         spec_rows, spec_lines = bench_speculative(128, 4, 3)
     rows += spec_rows
+    gpt_rows, gpt_lines = bench_gpt(5, 64, 1) if args.quick else bench_gpt(30, 256, 2)  # gpt (issue 10)
+    rows += gpt_rows
     print(table(rows))
     kv = [r for r in rows if r[0].startswith("KV")]
     ratios = [base / ours for _, _, ours, base, _ in kv]
@@ -380,6 +411,7 @@ def main() -> int:
     ours, rust = next((r[2], r[3]) for r in rows if r[0].endswith("Rust"))
     print(f"BPE training, our time / tokenizers' time: {ours / rust:.2f} (target: at most 1.0)")
     print("\n".join(spec_lines))
+    print("\n".join(gpt_lines))  # gpt (issue 10)
     flash = bench_flash([256, 512], 1) if args.quick else bench_flash([1024, 2048, 4096], 2)
     print("\n" + flash_table(flash))
     n, naive_bytes, tiled_bytes, _, _ = flash[-1]
