@@ -87,7 +87,7 @@ class GPTConfig:
 
 
 def gpt_param_count(config: GPTConfig) -> int:
-    """Parameters of the model :class:`GPT` builds from ``config`` (the count lives in :mod:`concepts.embeddings`).
+    """Parameters of the model ``GPT`` builds from ``config`` (the count lives in :mod:`concepts.embeddings`).
 
     >>> gpt_param_count(GPTConfig())  # GPT-2 small, tied
     124439808
@@ -362,7 +362,7 @@ def page_prose(md: str) -> str:
 
 
 def write_corpus(docs: Path | None = None) -> int:
-    """Regenerate ``_gpt_corpus.txt`` from :data:`CORPUS_PAGES`; return its size in bytes."""
+    """Regenerate ``_gpt_corpus.txt`` from ``CORPUS_PAGES``; return its size in bytes."""
     docs = docs or Path(__file__).parents[1] / "docs" / "concepts"
     text = "".join(page_prose((docs / f"{p}.md").read_text(encoding="utf-8")) for p in CORPUS_PAGES)
     CORPUS.write_text(text, encoding="utf-8")
@@ -397,7 +397,7 @@ def train(
     max_steps: int | None = None,
     log: Any = print,
 ) -> dict:
-    """Train :data:`TRAIN_CONFIG` on the shipped text for ``seconds`` of wall clock on ``threads`` threads (AdamW).
+    """Train ``TRAIN_CONFIG`` on the shipped text for ``seconds`` of wall clock on ``threads`` threads (AdamW).
 
     :returns: ``model``, ``tokenizer``, ``steps``, ``tokens_per_s``, ``train_loss``, ``heldout_loss``, ``unigram``.
     """
