@@ -135,6 +135,12 @@ CATALOG: tuple[Concept, ...] = (
         "A bidirectional encoder trained to fill in masked tokens: [CLS]/[SEP], segments, 80/10/10, fine-tuning heads.",
     ),
     Concept(
+        "gpt",
+        "GPT and causal language modelling",
+        2,
+        "Next-token prediction with a decoder assembled from this package's parts, trained on a CPU in a minute.",
+    ),
+    Concept(
         "encoder_decoder_models",
         "T5 and BART",
         2,

@@ -392,7 +392,7 @@ def train(
     *,
     seed: int = 0,
     batch: int = 64,
-    lr: float = 1e-2,
+    lr: float = 3e-3,
     threads: int = 2,
     max_steps: int | None = None,
     log: Any = print,
@@ -403,7 +403,7 @@ def train(
     """
     torch = require_torch()
     tok, tr, ho = corpus_tokens(TRAIN_CONFIG.vocab_size)
-    c, threads = TRAIN_CONFIG, torch.get_num_threads()
+    c, previous_threads = TRAIN_CONFIG, torch.get_num_threads()
     torch.set_num_threads(require_positive_int(threads, "threads"))
     gen = torch.Generator().manual_seed(seed)
     model = _model_class()(c, generator=gen)
@@ -432,7 +432,7 @@ def train(
                 log(f"step {step:4d}  {rate:7.0f} tokens/s  train {loss.item():.3f}  held-out {heldout_loss():.3f}")
         final = heldout_loss()
     finally:
-        torch.set_num_threads(threads)
+        torch.set_num_threads(previous_threads)
     rate = step * batch * c.n_positions / (time.perf_counter() - start)
     base = unigram_baseline(tr, ho, c.vocab_size)
     return {

@@ -190,19 +190,20 @@ def test_unigram_baseline_and_corpus():
     assert len(tok) == TRAIN_CONFIG.vocab_size and 0.07 < len(ho) / (len(tr) + len(ho)) < 0.13
 
 
-TRAIN_STEPS = 40  # about 15 s on one core of a busy machine
+TRAIN_STEPS = 200  # about 11 s on one idle core
 
 
-def test_short_training_lowers_the_heldout_loss():
-    """40 seeded steps take the held-out loss from about ln 512 = 6.24 to about 5.4 (measured 5.376 at step 50).
+def test_short_training_beats_the_unigram_baseline():
+    """200 seeded steps take the held-out loss from ln 512 = 6.24 below the unigram baseline.
 
-    Not yet asserted: falling below the unigram baseline (5.333 here), which needs more steps
-    than 60 s gave on the loaded machine where this was written.
+    Measured on one thread: held-out 4.749 against the baseline 5.333 (it passes the baseline
+    between steps 100 and 150, once the model starts to use the previous tokens). The margin
+    asserted, 0.4 nats, is what "well below" means here: frequencies alone cannot get there.
     """
-    out = train(300.0, seed=0, batch=16, threads=1, max_steps=TRAIN_STEPS, log=None)
+    out = train(300.0, seed=0, threads=1, max_steps=TRAIN_STEPS, log=None)
     assert out["steps"] == TRAIN_STEPS
-    assert out["heldout_loss"] < math.log(TRAIN_CONFIG.vocab_size) - 0.6, out["heldout_loss"]
     assert 5.2 < out["unigram"] < 5.5
+    assert out["heldout_loss"] < out["unigram"] - 0.4, (out["heldout_loss"], out["unigram"])
 
 
 def test_exercise_checks_pass_on_our_code():

@@ -6,9 +6,10 @@ Check your solution with ``python -m quiz check gpt.block-forward <this file>``.
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 
-def gpt2_block(x: np.ndarray, params: dict[str, np.ndarray], num_heads: int) -> np.ndarray:
+def gpt2_block(x: ArrayLike, params: dict[str, ArrayLike], num_heads: int) -> np.ndarray:
     """One GPT-2 block on the residual stream ``x`` of shape ``(T, d_model)``, causal.
 
     GPT-2's conventions: pre-LN (``x = x + Attn(LN_1(x))``, then ``x = x + MLP(LN_2(x))``),

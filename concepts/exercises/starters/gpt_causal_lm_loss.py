@@ -5,10 +5,11 @@ Check your solution with ``python -m quiz check gpt.causal-lm-loss <this file>``
 
 from __future__ import annotations
 
-import numpy as np
+import numpy as np  # noqa: F401 (your solution will need it)
+from numpy.typing import ArrayLike
 
 
-def causal_lm_loss(logits: np.ndarray, ids: np.ndarray, pad_id: int | None = None) -> float:
+def causal_lm_loss(logits: ArrayLike, ids: ArrayLike, pad_id: int | None = None) -> float:
     """Mean cross-entropy, in nats, of predicting each next token of ``ids`` from ``logits``.
 
     ``logits[b, t]`` (a row of ``V`` scores) is the model's guess for the token at position
