@@ -42,6 +42,8 @@ def test_page_has_the_six_stages(slug: str) -> None:
     text = (ROOT / "docs" / "concepts" / f"{slug}.md").read_text(encoding="utf-8")
     assert text.startswith(f"(concept-{slug})=\n# "), "the page opens with its label and one H1"
     assert len(re.findall(r"^# ", text, flags=re.M)) == 1
+    hidden = re.findall(r"^\(([a-z0-9-]+)\)=\n## ", text, flags=re.M)
+    assert not hidden, f"a label right above a stage heading replaces its id (#intuition, #code, ...): {hidden}"
     parts = sections(text)
     assert list(parts) == STAGES
     assert "```{plot}" in parts["Intuition"], "Intuition needs a figure drawn at build time"
