@@ -282,7 +282,7 @@ def bench_speculative(new_tokens: int, g: int, repeats: int) -> tuple[list[Row],
     config = kv_cache.TinyConfig(
         vocab_size=256, max_len=new_tokens + 16, d_model=512, num_layers=12, num_heads=8, dtype=torch.float32
     )
-    target = spec.damp_blocks(kv_cache.TinyDecoder(config, seed=0), 1, 0.15)
+    target = spec.damp_blocks(kv_cache.TinyDecoder(config, generator=torch.Generator().manual_seed(0)), 1, 0.15)
     draft = spec.truncated_draft(target, 1)
     prompt = torch.randint(256, (1, 16), generator=torch.Generator().manual_seed(0))
 
@@ -343,7 +343,7 @@ def bench_gpt(train_seconds: float, new_tokens: int, repeats: int) -> tuple[list
     from concepts import gpt
 
     print(f"  GPT: training {train_seconds:.0f} s, generating {new_tokens} tokens", file=sys.stderr)
-    out = gpt.train(train_seconds, seed=0, threads=1, log=None)
+    out = gpt.train(train_seconds, generator=torch.Generator().manual_seed(0), threads=1, log=None)
     config = gpt.GPTConfig(vocab_size=512, n_positions=new_tokens + 8, d_model=64, num_layers=2, num_heads=4)
     model = gpt.GPT(config).eval()
     prompt = torch.randint(512, (1, 8), generator=torch.Generator().manual_seed(0))

@@ -53,7 +53,10 @@ def model_classes() -> tuple[type, type]:
             return x + self.mlp(self.ln2(x))  # x + MLP(LN(x))
 
     class TinyDecoder(nn.Module):
-        """A decoder-only transformer with seeded random weights (no training), for decoding experiments.
+        """A decoder-only transformer with random weights (no training), for decoding experiments.
+
+        ``generator`` draws the weights (a fresh generator seeded with 0 when ``None``, so two
+        models built without one are equal).
 
         ``forward(idx, cache)`` maps token ids ``(B, T)`` to logits ``(B, T, vocab)``. With a
         cache, the ``T`` tokens sit at positions ``len(cache) ..`` and their keys and values are
@@ -61,12 +64,12 @@ def model_classes() -> tuple[type, type]:
 
         >>> import torch
         >>> from concepts.kv_cache import TinyConfig, TinyDecoder
-        >>> model = TinyDecoder(TinyConfig(), seed=0)
+        >>> model = TinyDecoder(TinyConfig(), generator=torch.Generator().manual_seed(0))
         >>> tuple(model(torch.tensor([[1, 2, 3]])).shape)
         (1, 3, 32)
         """
 
-        def __init__(self, config: TinyConfig | None = None, *, seed: int = 0) -> None:
+        def __init__(self, config: TinyConfig | None = None, *, generator: torch.Generator | None = None) -> None:
             super().__init__()
             c = self.config = config or TinyConfig()
             self.wte, self.wpe = nn.Embedding(c.vocab_size, c.d_model), nn.Embedding(c.max_len, c.d_model)
@@ -74,7 +77,7 @@ def model_classes() -> tuple[type, type]:
             self.ln_f = nn.LayerNorm(c.d_model)
             self.head = nn.Linear(c.d_model, c.vocab_size, bias=False)
             self.to(c.torch_dtype()).eval()
-            gen = torch.Generator().manual_seed(seed)
+            gen = generator if generator is not None else torch.Generator().manual_seed(0)
             with torch.no_grad():
                 for p in self.parameters():
                     if p.dim() == 2:  # weights ~ N(0, 1/fan_in); LayerNorm keeps its ones and zeros

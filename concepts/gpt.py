@@ -390,7 +390,7 @@ TRAIN_CONFIG = GPTConfig(vocab_size=512, n_positions=32, d_model=64, num_layers=
 def train(
     seconds: float = 60.0,
     *,
-    seed: int = 0,
+    generator: torch.Generator | None = None,
     batch: int = 64,
     lr: float = 3e-3,
     threads: int = 2,
@@ -399,13 +399,15 @@ def train(
 ) -> dict:
     """Train ``TRAIN_CONFIG`` on the shipped text for ``seconds`` of wall clock on ``threads`` threads (AdamW).
 
+    ``generator`` draws the initial weights, then every batch (seed 0 when ``None``).
+
     :returns: ``model``, ``tokenizer``, ``steps``, ``tokens_per_s``, ``train_loss``, ``heldout_loss``, ``unigram``.
     """
     torch = require_torch()
     tok, tr, ho = corpus_tokens(TRAIN_CONFIG.vocab_size)
     c, previous_threads = TRAIN_CONFIG, torch.get_num_threads()
     torch.set_num_threads(require_positive_int(threads, "threads"))
-    gen = torch.Generator().manual_seed(seed)
+    gen = generator if generator is not None else torch.Generator().manual_seed(0)
     model = _model_class()(c, generator=gen)
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
     train_t, held = torch.from_numpy(tr), torch.from_numpy(ho)
@@ -455,7 +457,7 @@ def _main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=2, help="intra-op threads (default 2; 1 on a busy machine)")
     args = parser.parse_args(argv)
-    out = train(args.seconds, seed=args.seed, threads=args.threads)
+    out = train(args.seconds, generator=torch.Generator().manual_seed(args.seed), threads=args.threads)
     print(
         f"held-out loss {out['heldout_loss']:.3f} nats/token vs unigram baseline {out['unigram']:.3f} "
         f"({out['steps']} steps, {out['tokens_per_s']:.0f} tokens/s)"

@@ -351,7 +351,7 @@ def time_decode(
     use_cache: bool,
     batch: int = 1,
     repeats: int = 1,
-    seed: int = 0,
+    generator: torch.Generator | None = None,
     threads: int = 1,
 ) -> np.ndarray:
     """Wall-clock seconds of each greedy decode step, with or without the cache.
@@ -360,7 +360,7 @@ def time_decode(
     sequence of ``prompt_len + 1 + i`` tokens: by one forward pass over one token (cache) or
     over all of them (no cache). Each entry is the fastest of ``repeats`` runs, timed with
     ``threads`` intra-op threads (restored afterwards): one thread keeps the timings steady
-    on a shared machine.
+    on a shared machine. ``generator`` draws the prompt (seed 0 when ``None``).
 
     :returns: array of shape ``(new_tokens,)``.
 
@@ -374,7 +374,8 @@ def time_decode(
     _check_positive("batch", batch)
     _check_positive("repeats", repeats)
     _check_positive("threads", threads)
-    prompt = torch.randint(model.config.vocab_size, (batch, prompt_len), generator=torch.Generator().manual_seed(seed))
+    gen = generator if generator is not None else torch.Generator().manual_seed(0)
+    prompt = torch.randint(model.config.vocab_size, (batch, prompt_len), generator=gen)  # (batch, prompt_len)
     _check_generate(model, prompt, new_tokens)
     best, saved_threads = np.full(new_tokens, np.inf), torch.get_num_threads()
     torch.set_num_threads(threads)

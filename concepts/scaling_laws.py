@@ -161,7 +161,7 @@ def measure_training_flops_torch(
     square is computed) in float32 with random weights. PyTorch's counter counts matrix
     products only, two FLOPs per multiply-add; the loss is the sum of the logits.
 
-    :param generator: draws the token ids (seed 0 when ``None``).
+    :param generator: draws the weights, then the token ids (seed 0 when ``None``).
     :returns: ``{"forward": ..., "backward": ...}`` for ``batch * seq_len`` tokens.
     :raises ValueError: for a size that is not a positive integer, or ``num_heads`` not dividing ``d_model``.
 
@@ -176,8 +176,8 @@ def measure_training_flops_torch(
 
     batch, seq_len = require_positive_int(batch, "batch"), require_positive_int(seq_len, "seq_len")
     config = TinyConfig(vocab_size, seq_len, d_model, num_layers, num_heads, num_heads, "float32")
-    model = TinyDecoder(config, seed=0)
     gen = generator if generator is not None else torch.Generator().manual_seed(0)
+    model = TinyDecoder(config, generator=gen)
     idx = torch.randint(0, vocab_size, (batch, seq_len), generator=gen)  # (batch, seq_len)
     with FlopCounterMode(display=False) as counter:
         logits = model(idx)  # (batch, seq_len, vocab_size)

@@ -162,7 +162,7 @@ CONFIGS = {
 
 @pytest.mark.parametrize("name", list(CONFIGS))
 def test_model_is_a_standard_pre_ln_decoder(name):
-    model = TinyDecoder(CONFIGS[name], seed=1)
+    model = TinyDecoder(CONFIGS[name], generator=torch.Generator().manual_seed(1))
     idx = torch.randint(32, (2, 11), generator=torch.Generator().manual_seed(0))
     with torch.no_grad():
         torch.testing.assert_close(model(idx), reference_forward(model, idx), rtol=1e-10, atol=1e-10)
@@ -181,13 +181,13 @@ def check_cached_matches_full(full_fn, cached_fn, model, prompt: torch.Tensor, n
 @pytest.mark.parametrize("name", list(CONFIGS))
 @pytest.mark.parametrize(("batch", "prompt_len"), [(1, 5), (3, 4), (1, 1), (2, 1)])
 def test_cached_decoding_is_exact(name, batch, prompt_len):
-    model = TinyDecoder(CONFIGS[name], seed=2)
+    model = TinyDecoder(CONFIGS[name], generator=torch.Generator().manual_seed(2))
     prompt = torch.randint(32, (batch, prompt_len), generator=torch.Generator().manual_seed(batch + prompt_len))
     check_cached_matches_full(generate_full, generate_cached, model, prompt, 30)
 
 
 def test_cached_decoding_is_exact_with_large_logits():
-    model = TinyDecoder(CONFIGS["gqa"], seed=3)
+    model = TinyDecoder(CONFIGS["gqa"], generator=torch.Generator().manual_seed(3))
     with torch.no_grad():
         model.head.weight.mul_(100.0)  # logits in the hundreds: the softmax-free argmax must still agree
     prompt = torch.randint(32, (2, 3), generator=torch.Generator().manual_seed(0))
@@ -195,7 +195,7 @@ def test_cached_decoding_is_exact_with_large_logits():
 
 
 def test_cached_decoding_fills_the_context():
-    model = TinyDecoder(TinyConfig(max_len=16), seed=4)
+    model = TinyDecoder(TinyConfig(max_len=16), generator=torch.Generator().manual_seed(4))
     check_cached_matches_full(generate_full, generate_cached, model, torch.tensor([[3, 1, 4]]), 13)
 
 
@@ -214,7 +214,7 @@ def check_chunked_prefill(model, cache_factory, idx: torch.Tensor, chunks: list[
 
 @pytest.mark.parametrize("chunks", [[1] * 9, [4, 1, 1, 3], [9], [2, 7]])
 def test_chunked_prefill_equals_one_pass(chunks):
-    model = TinyDecoder(CONFIGS["gqa"], seed=5)
+    model = TinyDecoder(CONFIGS["gqa"], generator=torch.Generator().manual_seed(5))
     idx = torch.randint(32, (2, 9), generator=torch.Generator().manual_seed(1))
     check_chunked_prefill(model, KVCache, idx, chunks)
 
@@ -235,7 +235,7 @@ def check_past_kv_never_change(model, cache_factory) -> None:
 
 
 def test_past_keys_and_values_never_change():
-    check_past_kv_never_change(TinyDecoder(CONFIGS["mqa"], seed=6), KVCache)
+    check_past_kv_never_change(TinyDecoder(CONFIGS["mqa"], generator=torch.Generator().manual_seed(6)), KVCache)
 
 
 def test_cache_shapes_and_bytes_follow_the_formula():
