@@ -36,13 +36,13 @@ __all__ = [
     "glove_weight",
     "gpt2_param_count",
     "info_nce_loss",
+    "lm_head_param_count",
     "mean_pairwise_cosine",
     "noise_distribution",
     "one_hot",
     "sgns_loss_and_grads",
     "sgns_loss_torch",
     "tied_logits",
-    "tied_parameters_saved",
     "train_sgns",
 ]
 
@@ -386,11 +386,13 @@ def glove_loss_and_grads(
     return float((f * e**2).sum()), g @ W_tilde, g.T @ W, g.sum(axis=1), g.sum(axis=0)
 
 
-def tied_parameters_saved(vocab_size: int, d_model: int) -> int:
-    """Parameters saved by using the input embedding ``E`` (V, d) as the output projection too.
+def lm_head_param_count(vocab_size: int, d_model: int) -> int:
+    """Parameters of a separate, bias-free ``(V, d)`` output projection (the LM head).
 
-    >>> from concepts.embeddings import tied_parameters_saved
-    >>> tied_parameters_saved(50257, 768)  # GPT-2 small
+    Tying the head to the input embedding ``E`` saves exactly this many.
+
+    >>> from concepts.embeddings import lm_head_param_count
+    >>> lm_head_param_count(50257, 768)  # GPT-2 small
     38597376
     """
     return require_positive_int(vocab_size, "vocab_size") * require_positive_int(d_model, "d_model")  # one (V, d)
@@ -427,4 +429,4 @@ def gpt2_param_count(
     sizes = {"vocab_size": vocab_size, "n_positions": n_positions, "d_model": d_model, "num_layers": num_layers}
     V, P, d, L = (require_positive_int(n, name) for name, n in sizes.items())
     shared = V * d + P * d + L * (12 * d * d + 13 * d) + 2 * d
-    return shared if tied else shared + tied_parameters_saved(V, d)
+    return shared if tied else shared + lm_head_param_count(V, d)

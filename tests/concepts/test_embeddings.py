@@ -29,13 +29,13 @@ from concepts.embeddings import (
     glove_weight,
     gpt2_param_count,
     info_nce_loss,
+    lm_head_param_count,
     mean_pairwise_cosine,
     noise_distribution,
     one_hot,
     sgns_loss_and_grads,
     sgns_loss_torch,
     tied_logits,
-    tied_parameters_saved,
     train_sgns,
 )
 from concepts.exercises.embeddings import _autograd_sgns
@@ -522,7 +522,7 @@ def test_glove_hand_worked_example() -> None:
 
 
 def test_gpt2_small_tying_saves_38_597_376() -> None:
-    assert tied_parameters_saved(50257, 768) == 50257 * 768 == 38_597_376
+    assert lm_head_param_count(50257, 768) == 50257 * 768 == 38_597_376
 
 
 def gpt2_shaped(*, vocab_size, n_positions, d_model, num_layers, tied) -> torch.nn.Module:
@@ -555,7 +555,7 @@ def test_gpt2_param_count_matches_torch_modules(config) -> None:
         model = gpt2_shaped(**config, tied=tied)
         assert gpt2_param_count(**config, tied=tied) == sum(p.numel() for p in model.parameters())
     untied, tied_count = gpt2_param_count(**config, tied=False), gpt2_param_count(**config)
-    assert untied - tied_count == tied_parameters_saved(config["vocab_size"], config["d_model"])
+    assert untied - tied_count == lm_head_param_count(config["vocab_size"], config["d_model"])
     if config == GPT2_SMALL:
         assert (tied_count, untied) == (124_439_808, 163_037_184)
         assert round(38_597_376 / tied_count, 3) == 0.310  # the token table is 31% of GPT-2 small
@@ -658,7 +658,7 @@ def bad_inputs() -> list[tuple[Callable, tuple, dict, str]]:
             {},
             r"expected b \(3,\).*got b \(2,\)",
         ),
-        (tied_parameters_saved, (50257, 0), {}, r"d_model must be a positive integer; got 0"),
+        (lm_head_param_count, (50257, 0), {}, r"d_model must be a positive integer; got 0"),
         (tied_logits, (np.zeros((2, 3)), E), {}, r"same d; got \(2, 3\) and \(3, 2\)"),
         (gpt2_param_count, (), {"num_layers": -1}, r"num_layers must be a positive integer; got -1"),
     ]
@@ -684,8 +684,8 @@ def computed_answers() -> dict[str, float]:
     zero = np.zeros(3)
     balanced = np.array([[np.cos(t), np.sin(t)] for t in 2 * np.pi * np.arange(5) / 5])
     return {
-        "embeddings.gpt2-saving": tied_parameters_saved(50257, 768),
-        "embeddings.tied-saving-other": tied_parameters_saved(32000, 4096),
+        "embeddings.gpt2-saving": lm_head_param_count(50257, 768),
+        "embeddings.tied-saving-other": lm_head_param_count(32000, 4096),
         "embeddings.noise-rare": float(noise_distribution([81, 1])[1]),
         "embeddings.glove-weight": float(glove_weight([10.0])[0]),
         "embeddings.sgns-zero-loss": float(sgns_loss_and_grads(zero, zero, np.zeros((4, 3)))[0]),
