@@ -6,12 +6,12 @@ survivors are scaled by ``1/(1 - p)``, so the expected output equals the input a
 is the identity. Weight decay follows Loshchilov and Hutter, *Decoupled Weight Decay
 Regularization* (ICLR 2019): adding ``λ/2 ||w||²`` to the loss (``torch.optim.Adam``'s
 ``weight_decay``) and shrinking the weights directly (``AdamW``) coincide under plain SGD and
-differ under Adam. The Lasso uses scikit-learn's objective
+differ under Adam; the optimiser steps themselves are :mod:`concepts.optimizers`'. The Lasso
+uses scikit-learn's objective
 ``(1/(2n)) ||y - Xw||² + alpha ||w||_1`` solved by cyclic coordinate descent with
 soft-thresholding (Friedman, Hastie and Tibshirani, 2010). Early stopping keeps the weights
 of the best validation loss and stops after ``patience`` evaluations without improvement.
-Leaves out DropConnect, spatial and alpha dropout, SGD with momentum, elastic net and
-max-norm constraints.
+Leaves out DropConnect, spatial and alpha dropout, elastic net and max-norm constraints.
 """
 
 from __future__ import annotations
@@ -39,7 +39,6 @@ if TYPE_CHECKING:
 
 __all__ = [
     "EarlyStopping",
-    "adam_step",
     "dropout",
     "dropout_torch",
     "early_stopping",
@@ -50,7 +49,6 @@ __all__ = [
     "lasso_path",
     "optimize",
     "overfitting_problem",
-    "sgd_step",
     "soft_threshold",
 ]
 
@@ -142,83 +140,52 @@ def dropout_torch(
 # ----------------------------------------------------------------- L2 vs decoupled decay
 
 
-def sgd_step(w: ArrayLike, grad: ArrayLike, *, lr: float, weight_decay: float = 0.0, decoupled: bool = False):
-    """One plain SGD step with an L2 penalty (``decoupled=False``) or decoupled weight decay.
-
-    L2 (``torch.optim.SGD(weight_decay=λ)``): ``w - lr (g + λ w)``. Decoupled:
-    ``(1 - lr λ) w - lr g``. Without momentum the two are the same number.
-
-    >>> from concepts.regularization import sgd_step
-    >>> l2 = sgd_step([1.0], [0.5], lr=0.1, weight_decay=0.2)  # 1 - 0.1 (0.5 + 0.2)
-    >>> decoupled = sgd_step([1.0], [0.5], lr=0.1, weight_decay=0.2, decoupled=True)  # 0.98 - 0.05
-    >>> l2.round(12).tolist(), decoupled.round(12).tolist()
-    ([0.93], [0.93])
-    """
-    w, g = as_array(w, "w"), as_array(grad, "grad")
-    lr, wd = require_positive(lr, "lr"), require_finite(weight_decay, "weight_decay")
-    if decoupled:
-        return w * (1.0 - lr * wd) - lr * g
-    return w - lr * (g + wd * w)
-
-
-def adam_step(
-    w: ArrayLike,
-    grad: ArrayLike,
-    state: dict,
+def optimize(
+    grad_fn: Callable[[np.ndarray], ArrayLike],
+    w0: ArrayLike,
     *,
-    lr: float = 1e-3,
-    betas: tuple[float, float] = (0.9, 0.999),
-    eps: float = 1e-8,
+    optimizer: str,
+    steps: int,
+    lr: float,
     weight_decay: float = 0.0,
     decoupled: bool = False,
+    **kwargs,
 ) -> np.ndarray:
-    """One Adam step with L2 in the gradient (``torch.optim.Adam``) or decoupled decay (``AdamW``).
+    """Run ``steps`` steps of ``"sgd"`` or ``"adam"`` from ``w0``, with an L2 penalty or decoupled decay.
 
-    ``state`` is a dict updated in place (``step``, ``m``, ``v``; empty to start). With L2 the
-    decay term ``λ w`` joins the gradient and is then divided by ``sqrt(v̂)`` like the rest;
-    decoupled decay multiplies ``w`` by ``1 - lr λ`` before the Adam update and never meets
-    ``v``.
-
-    >>> from concepts.regularization import adam_step
-    >>> adam_step([1.0], [0.5], {}, lr=0.1).round(6).tolist()  # the first step has size lr
-    [0.9]
-    """
-    w, g = as_array(w, "w"), as_array(grad, "grad")
-    lr, wd = require_positive(lr, "lr"), require_finite(weight_decay, "weight_decay")
-    b1, b2 = betas
-    if decoupled:
-        w = w * (1.0 - lr * wd)  # AdamW: shrink the weights, outside the adaptive scaling
-    else:
-        g = g + wd * w  # Adam + L2: the penalty's gradient is rescaled by 1/sqrt(v)
-    t = state["step"] = state.get("step", 0) + 1
-    m = state["m"] = b1 * state.get("m", np.zeros_like(w)) + (1 - b1) * g
-    v = state["v"] = b2 * state.get("v", np.zeros_like(w)) + (1 - b2) * g * g
-    m_hat, v_hat = m / (1 - b1**t), v / (1 - b2**t)
-    return w - lr * m_hat / (np.sqrt(v_hat) + eps)
-
-
-def optimize(
-    grad_fn: Callable[[np.ndarray], ArrayLike], w0: ArrayLike, *, optimizer: str, steps: int, lr: float, **kwargs
-) -> np.ndarray:
-    """Run ``steps`` steps of ``"sgd"`` or ``"adam"`` from ``w0``; the trajectory, shape ``(steps + 1, d)``.
-
-    ``grad_fn(w)`` returns the loss gradient; ``kwargs`` go to :func:`sgd_step` or :func:`adam_step`.
+    The steps are :mod:`concepts.optimizers`' (``torch.optim.SGD``, ``Adam``, ``AdamW``).
+    ``decoupled=False`` puts ``weight_decay * w`` into the gradient (L2); ``decoupled=True``
+    first shrinks ``w`` by ``1 - lr * weight_decay``, then steps on the gradient alone: for
+    Adam that is AdamW; for SGD no library ships it, and without momentum it is the same
+    number as L2. ``grad_fn(w)`` returns the loss gradient; ``kwargs`` go to the step
+    function. Returns the trajectory, shape ``(steps + 1, d)``.
 
     >>> from concepts.regularization import optimize
     >>> optimize(lambda w: w, [1.0], optimizer="sgd", steps=2, lr=0.5).ravel().tolist()
     [1.0, 0.5, 0.25]
+    >>> l2 = optimize(lambda w: 0.5 + 0 * w, [1.0], optimizer="sgd", steps=1, lr=0.1, weight_decay=0.2)
+    >>> dec = optimize(lambda w: 0.5 + 0 * w, [1.0], optimizer="sgd", steps=1, lr=0.1, weight_decay=0.2, decoupled=True)
+    >>> l2[-1].round(12).tolist(), dec[-1].round(12).tolist()  # 1 - 0.1 (0.5 + 0.2) and 0.98 - 0.05
+    ([0.93], [0.93])
     """
+    from concepts.optimizers import adam_step, adamw_step, sgd_step
+
     steps = require_nonnegative_int(steps, "steps")
     if optimizer not in ("sgd", "adam"):
         raise ValueError(f"optimizer must be 'sgd' or 'adam'; got {optimizer!r}")
+    lr, wd = require_positive(lr, "lr"), require_finite(weight_decay, "weight_decay")
     path, state = [as_array(w0, "w0").ravel()], {}
     for _ in range(steps):
         w = path[-1]
         g = as_array(grad_fn(w), "grad_fn(w)")
-        if optimizer == "sgd":
-            path.append(sgd_step(w, g, lr=lr, **kwargs))
+        if optimizer == "adam":
+            step = adamw_step if decoupled else adam_step  # AdamW's decay never meets sqrt(v)
+            w, state = step(w, g, state, lr=lr, weight_decay=wd, **kwargs)
+        elif decoupled:
+            w, state = sgd_step(w * (1.0 - lr * wd), g, state, lr=lr, **kwargs)  # shrink, then the plain step
         else:
-            path.append(adam_step(w, g, state, lr=lr, **kwargs))
+            w, state = sgd_step(w, g, state, lr=lr, weight_decay=wd, **kwargs)  # L2: the decay joins g
+        path.append(w)
     return np.stack(path)
 
 

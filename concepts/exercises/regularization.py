@@ -1,12 +1,13 @@
-"""Checks for the regularization exercises: inverted dropout, a Lasso coordinate-descent solver, Adam vs AdamW.
+"""Checks for the regularization exercises: inverted dropout and a Lasso coordinate-descent solver.
 
 The trusted references are values worked by hand (a fixed keep mask, an orthogonal design
-whose Lasso solution is one soft-threshold per feature, Adam's first step), PyTorch
-(``nn.Dropout``'s statistics and ``F.dropout`` at ``p = 0`` and ``p = 1``; the trajectories of
-``torch.optim.Adam`` and ``torch.optim.AdamW`` in float64), ``numpy.linalg.lstsq`` for the
+whose Lasso solution is one soft-threshold per feature), PyTorch (``nn.Dropout``'s
+statistics and ``F.dropout`` at ``p = 0`` and ``p = 1``), ``numpy.linalg.lstsq`` for the
 unpenalised Lasso, and the optimality (KKT) conditions of scikit-learn's Lasso objective
 ``(1/(2n)) ||y - Xw||² + alpha ||w||_1``, computed here independently of the package.
 ``tests/concepts/test_regularization.py`` runs the same checks on ``concepts.regularization``.
+Adam with an L2 penalty against AdamW is an exercise of the optimizers concept
+(``optimizers.adam-step`` and ``optimizers.adamw-step``).
 """
 
 from __future__ import annotations
@@ -129,65 +130,6 @@ def check_optimality_conditions(candidate: Callable) -> None:
         compare(w, np.zeros(d), inputs={"X": X, "y": y, "alpha": "max|Xᵀy|/n"}, what="w above alpha_max", atol=0)
 
 
-# ---------------------------------------------------------------- regularization.adam-decay
-
-
-def _torch_trajectory(decoupled: bool, w0: np.ndarray, A: np.ndarray, b: np.ndarray, steps: int, **kw) -> np.ndarray:
-    torch = require_torch()
-    w = torch.tensor(w0, dtype=torch.float64, requires_grad=True)
-    opt = (torch.optim.AdamW if decoupled else torch.optim.Adam)([w], **kw)
-    At, bt, out = torch.from_numpy(A), torch.from_numpy(b), [w0.copy()]
-    for _ in range(steps):
-        opt.zero_grad()
-        (0.5 * ((At @ w - bt) ** 2).mean()).backward()
-        opt.step()
-        out.append(w.detach().numpy().copy())
-    return np.stack(out)
-
-
-def _candidate_trajectory(candidate, decoupled, w0, A, b, steps, **kw) -> np.ndarray:
-    state, out = {}, [w0.copy()]
-    for _ in range(steps):
-        g = A.T @ (A @ out[-1] - b) / len(b)  # gradient of the mean squared error / 2
-        out.append(np.asarray(candidate(out[-1], g, state, decoupled=decoupled, **kw), dtype=np.float64))
-    return np.stack(out)
-
-
-@check(
-    "first steps worked by hand: Adam's step has size lr; AdamW first shrinks w by (1 - lr·λ)",
-    section="reg-weight-decay",
-)
-def check_first_step(candidate: Callable) -> None:
-    w, g = np.array([1.0]), np.array([0.5])
-    inputs = {"w": w, "grad": g, "lr": 0.1, "weight_decay": 0.1}
-    # Adam + L2: g' = 0.5 + 0.1·1 = 0.6; m̂ = 0.6, v̂ = 0.36: step 0.1 · 0.6 / (0.6 + 1e-8).
-    got = candidate(w, g, {}, lr=0.1, weight_decay=0.1, decoupled=False)
-    compare(got, [1 - 0.1 * 0.6 / (0.6 + 1e-8)], inputs=inputs, what="Adam + L2 after one step", rtol=1e-12)
-    # AdamW: w ← 1·(1 - 0.1·0.1) = 0.99, then the Adam step on g = 0.5 alone.
-    got = candidate(w, g, {}, lr=0.1, weight_decay=0.1, decoupled=True)
-    compare(got, [0.99 - 0.1 * 0.5 / (0.5 + 1e-8)], inputs=inputs, what="AdamW after one step", rtol=1e-12)
-
-
-@check("decoupled=False follows torch.optim.Adam(weight_decay=λ) for 60 steps to 1e-10", section="reg-weight-decay")
-def check_matches_torch_adam(candidate: Callable) -> None:
-    _check_trajectory(candidate, decoupled=False)
-
-
-@check("decoupled=True follows torch.optim.AdamW(weight_decay=λ) for 60 steps to 1e-10", section="reg-weight-decay")
-def check_matches_torch_adamw(candidate: Callable) -> None:
-    _check_trajectory(candidate, decoupled=True)
-
-
-def _check_trajectory(candidate: Callable, *, decoupled: bool) -> None:
-    rng = np.random.default_rng(5)
-    A = rng.standard_normal((30, 4)) * np.array([0.1, 1.0, 3.0, 10.0])  # unequal scales: v differs per weight
-    b, w0 = rng.standard_normal(30), rng.standard_normal(4)
-    kw = {"lr": 0.05, "betas": (0.9, 0.99), "eps": 1e-8, "weight_decay": 0.5}
-    got = _candidate_trajectory(candidate, decoupled, w0, A, b, 60, **kw)
-    want = _torch_trajectory(decoupled, w0, A, b, 60, **kw)
-    compare(got, want, inputs={"w0": w0, **kw}, what="the weights after each step (rows)", rtol=1e-10, atol=1e-10)
-
-
 CHECKS: dict[str, list] = {
     "regularization.dropout": [
         check_given_mask,
@@ -200,5 +142,4 @@ CHECKS: dict[str, list] = {
         check_alpha_zero_is_least_squares,
         check_optimality_conditions,
     ],
-    "regularization.adam-decay": [check_first_step, check_matches_torch_adam, check_matches_torch_adamw],
 }

@@ -20,8 +20,8 @@ from sklearn.linear_model import Lasso
 from sklearn.linear_model import lasso_path as sk_lasso_path
 from support import bank_tolerance, check_numeric_keys
 
+from concepts.optimizers import adam_step, adamw_step, sgd_step
 from concepts.regularization import (
-    adam_step,
     dropout,
     dropout_torch,
     early_stopping,
@@ -32,7 +32,6 @@ from concepts.regularization import (
     lasso_path,
     optimize,
     overfitting_problem,
-    sgd_step,
     soft_threshold,
 )
 
@@ -214,8 +213,8 @@ def test_adamw_shrinks_every_weight_alike_while_adam_l2_spares_high_gradient_wei
     state_w, state_l2 = {}, {}
     w_dec, w_l2 = w.copy(), w.copy()
     for _ in range(10):
-        w_dec = adam_step(w_dec, np.zeros(2), state_w, lr=0.01, weight_decay=0.1, decoupled=True)
-        w_l2 = adam_step(w_l2, np.array([0.0, 100.0]), state_l2, lr=0.01, weight_decay=0.1)
+        w_dec, state_w = adamw_step(w_dec, np.zeros(2), state_w, lr=0.01, weight_decay=0.1)
+        w_l2, state_l2 = adam_step(w_l2, np.array([0.0, 100.0]), state_l2, lr=0.01, weight_decay=0.1)
     np.testing.assert_allclose(w_dec, (1 - 0.01 * 0.1) ** 10 * np.ones(2), rtol=1e-12)
     # Adam + L2: the first weight (gradient λw only) moves about lr per step, lr·10 in all;
     # the second's decay term is drowned by its gradient of 100 and moves by the same lr steps.
@@ -252,13 +251,21 @@ def test_dropout_torch_gradient_equals_F_dropout_gradient() -> None:
     assert torch.equal(grads[0], grads[1])
 
 
-def test_sgd_step_and_adam_step_bad_input() -> None:
+def test_optimize_bad_input() -> None:
     with pytest.raises(ValueError, match="lr must be"):
-        sgd_step([1.0], [1.0], lr=0.0)
+        optimize(lambda w: w, [1.0], optimizer="sgd", steps=1, lr=0.0)
     with pytest.raises(ValueError, match="optimizer must be 'sgd' or 'adam'"):
         optimize(lambda w: w, [1.0], optimizer="rmsprop", steps=1, lr=0.1)
     with pytest.raises(TypeError, match="NumPy array or array-like"):
-        adam_step(torch.ones(1), [1.0], {}, lr=0.1)
+        optimize(lambda w: w, torch.ones(1), optimizer="adam", steps=1, lr=0.1)
+
+
+def test_the_decay_steps_are_the_optimizers_pages() -> None:
+    """One implementation of each step: the regularization module exports none of its own."""
+    import concepts.regularization as reg
+
+    for name in ("sgd_step", "adam_step", "adamw_step"):
+        assert name not in reg.__all__
 
 
 # -- the Lasso -------------------------------------------------------------------------------------
@@ -373,7 +380,6 @@ def test_exercise_checks_pass_on_our_implementation() -> None:
     for exercise, impl in [
         ("regularization.dropout", dropout),
         ("regularization.lasso-cd", lasso_coordinate_descent),
-        ("regularization.adam-decay", adam_step),
     ]:
         failed = [(r.name, r.message) for r in run_checks(CHECKS[exercise], impl) if not r.passed]
         assert not failed, failed
@@ -435,11 +441,13 @@ def test_every_numeric_key_is_computed() -> None:
     state: dict = {}
     w = np.array([1.0])
     for _ in range(10_000):
-        w = adam_step(w, np.zeros(1), state, lr=1e-3, weight_decay=0.1, decoupled=True)
+        w, state = adamw_step(w, np.zeros(1), state, lr=1e-3, weight_decay=0.1)
     # The per-step shrink of decoupled SGD decay per unit of lambda at lr = 0.1, then lambda for 0.999.
-    shrink_per_lambda = 1.0 - float(sgd_step([1.0], [0.0], lr=0.1, weight_decay=1.0, decoupled=True)[0])
+    zero = lambda w: 0 * w  # noqa: E731
+    decoupled = optimize(zero, [1.0], optimizer="sgd", steps=1, lr=0.1, weight_decay=1.0, decoupled=True)
+    shrink_per_lambda = 1.0 - float(decoupled[-1, 0])
     lam = (1 - 0.999) / shrink_per_lambda
-    assert float(sgd_step([1.0], [0.0], lr=0.1, weight_decay=lam)[0]) == pytest.approx(0.999, abs=1e-15)
+    assert float(sgd_step([1.0], [0.0], {}, lr=0.1, weight_decay=lam)[0][0]) == pytest.approx(0.999, abs=1e-15)
     kept = float(dropout([1.0], 0.2, mask=[True])[0])
     computed = {
         "regularization.dropout-scale": float(dropout([3.0], 0.2, mask=[True])[0]),
