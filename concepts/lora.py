@@ -159,14 +159,14 @@ def lora_init(
     return A, np.zeros((r, d_out))
 
 
-def lora_forward_torch(x: torch.Tensor, weight: torch.Tensor, lora_A: torch.Tensor, lora_B: torch.Tensor,
+def lora_forward_torch(x: torch.Tensor, W: torch.Tensor, A: torch.Tensor, B: torch.Tensor,
                        alpha: float, *, use_rslora: bool = False) -> torch.Tensor:  # fmt: skip
     """:func:`lora_forward` in PyTorch, with ``peft``'s layouts: ``y = x Wᵀ + s (x Aᵀ) Bᵀ``.
 
     :param x: shape ``(..., d_in)``.
-    :param weight: the base ``nn.Linear`` weight, shape ``(d_out, d_in)``.
-    :param lora_A: ``peft``'s ``lora_A.weight``, shape ``(r, d_in)``.
-    :param lora_B: ``peft``'s ``lora_B.weight``, shape ``(d_out, r)``.
+    :param W: the base ``nn.Linear`` weight, shape ``(d_out, d_in)``.
+    :param A: ``peft``'s ``lora_A.weight``, shape ``(r, d_in)``.
+    :param B: ``peft``'s ``lora_B.weight``, shape ``(d_out, r)``.
     :returns: shape ``(..., d_out)``, in the inputs' dtype.
 
     >>> import torch
@@ -175,17 +175,16 @@ def lora_forward_torch(x: torch.Tensor, weight: torch.Tensor, lora_A: torch.Tens
     >>> lora_forward_torch(torch.tensor([[3.0, 4.0]]), W, A, B, 2.0).tolist()
     [[3.0, 10.0]]
     """
-    x, weight, lora_A, lora_B = (require_tensor(v, n) for v, n in
-                                 ((x, "x"), (weight, "weight"), (lora_A, "lora_A"), (lora_B, "lora_B")))  # fmt: skip
-    d_out, d_in = weight.shape
-    r = lora_A.shape[0]
-    if lora_A.shape != (r, d_in) or lora_B.shape != (d_out, r) or x.shape[-1] != d_in:
+    x, W, A, B = (require_tensor(v, n) for v, n in ((x, "x"), (W, "W"), (A, "A"), (B, "B")))
+    d_out, d_in = W.shape
+    r = A.shape[0]
+    if A.shape != (r, d_in) or B.shape != (d_out, r) or x.shape[-1] != d_in:
         raise ValueError(
-            f"need weight (d_out, d_in), lora_A (r, d_in), lora_B (d_out, r), x (..., d_in); got "
-            f"{tuple(weight.shape)}, {tuple(lora_A.shape)}, {tuple(lora_B.shape)}, {tuple(x.shape)}"
+            f"need W (d_out, d_in), A (r, d_in), B (d_out, r), x (..., d_in) in nn.Linear's layout; got "
+            f"{tuple(W.shape)}, {tuple(A.shape)}, {tuple(B.shape)}, {tuple(x.shape)}"
         )
     s = lora_scaling(alpha, r, use_rslora=use_rslora)
-    return x @ weight.T + (x @ lora_A.T) @ lora_B.T * s  # x Wᵀ + s (x Aᵀ) Bᵀ
+    return x @ W.T + (x @ A.T) @ B.T * s  # x Wᵀ + s (x Aᵀ) Bᵀ
 
 
 def lora_param_count(d_in: int, d_out: int, r: int, *, num_modules: int = 1) -> int:

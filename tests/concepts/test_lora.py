@@ -444,7 +444,7 @@ def test_bad_input_raises() -> None:
         lora_forward(torch.ones(1, 3), W, A, B, 1.0)
     with pytest.raises(TypeError, match=r"x must be a torch.Tensor; got a NumPy array"):
         lora_forward_torch(np.ones((1, 3)), torch.eye(3), torch.ones(2, 3), torch.ones(3, 2), 1.0)
-    with pytest.raises(ValueError, match=r"need weight \(d_out, d_in\), lora_A \(r, d_in\)"):
+    with pytest.raises(ValueError, match=r"need W \(d_out, d_in\), A \(r, d_in\)"):
         lora_forward_torch(torch.ones(1, 3), torch.eye(3), torch.ones(3, 2), torch.ones(3, 2), 1.0)
     with pytest.raises(ValueError, match=r"r must be a positive integer; got 0"):
         lora_param_count(8, 8, 0)
