@@ -1,4 +1,4 @@
-"""The Transformer's training recipe: dropout, label smoothing and the warm-up schedule (a private helper).
+"""The Transformer's training recipe: label smoothing and the warm-up schedule (a private helper).
 
 Follows Vaswani et al. (2017), sections 5.3 and 5.4. The public names are re-exported by
 :mod:`concepts.transformer`, which is where the page and the API documentation find them;
@@ -12,14 +12,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from concepts._checks import as_array, require_positive_int, require_rng, require_tensor, require_torch
+from concepts._checks import as_array, require_positive_int, require_tensor, require_torch
 
 if TYPE_CHECKING:
     import torch
 
 __all__ = [
     "SPREADS",
-    "dropout",
     "label_smoothing_loss",
     "label_smoothing_loss_torch",
     "smoothed_targets",
@@ -32,32 +31,6 @@ SPREADS = ("all", "others")
 
 def _dtype(a: Any) -> str:
     return str(a.dtype).removeprefix("torch.")
-
-
-def dropout(x: ArrayLike, p: float, *, rng: np.random.Generator | int | None = None) -> np.ndarray:
-    """Inverted dropout: zero each entry with probability ``p`` and scale the rest by ``1 / (1 - p)``.
-
-    The scaling keeps every entry's expected value, so nothing changes at inference, where
-    dropout is switched off. ``p = 0`` returns ``x`` unchanged and draws nothing.
-
-    :param x: any array.
-    :param p: drop probability in ``[0, 1)``.
-    :param rng: the generator that draws the mask, an int seed, or None for fresh entropy.
-    :returns: float64 array of the shape of ``x``.
-    :raises ValueError: for ``p`` outside ``[0, 1)``.
-
-    >>> import numpy as np
-    >>> from concepts.transformer import dropout
-    >>> out = dropout(np.ones(10_000), 0.5, rng=np.random.default_rng(0))
-    >>> sorted(set(out.tolist())), round(float(out.mean()), 1)  # kept entries become 1 / (1 - 0.5); the mean stays 1
-    ([0.0, 2.0], 1.0)
-    """
-    x = as_array(x, "x")
-    if not 0 <= p < 1:
-        raise ValueError(f"p must be in [0, 1); got {p!r}")
-    if p == 0:
-        return x
-    return x * (require_rng(rng).random(x.shape) >= p) / (1 - p)  # E[output] = (1 - p) * x / (1 - p) = x
 
 
 def _check_loss(logits: tuple, target: Any, epsilon: float, spread: str) -> None:

@@ -32,7 +32,6 @@ from concepts._transformer_params import (
     transformer_param_count,
 )
 from concepts._transformer_training import (
-    dropout,
     label_smoothing_loss,
     label_smoothing_loss_torch,
     smoothed_targets,
@@ -41,16 +40,15 @@ from concepts._transformer_training import (
 )
 from concepts.attention import scaled_dot_product_attention
 from concepts.masking import causal_mask
+from concepts.regularization import dropout, dropout_torch
 
 if TYPE_CHECKING:
     import torch
 
 __all__ = [
-    "ACTIVATIONS",
     "decoder_layer",
     "decoder_layer_param_count",
     "decoder_layer_torch",
-    "dropout",
     "encoder_layer",
     "encoder_layer_param_count",
     "encoder_layer_torch",
@@ -66,7 +64,7 @@ __all__ = [
     "warmup_scheduler_torch",
 ]
 
-ACTIVATIONS = ("relu", "gelu")
+_LAYER_ACTIVATIONS = ("relu", "gelu")  # what nn.TransformerEncoderLayer accepts by name
 
 
 def _dtype(a: Any) -> str:
@@ -98,8 +96,8 @@ def _check_layer(
             raise ValueError(
                 f"{name} must be boolean of shape {shape}; got shape {tuple(mask.shape)}, dtype {_dtype(mask)}"
             )
-    if activation not in ACTIVATIONS:
-        raise ValueError(f"activation must be one of {ACTIVATIONS}; got {activation!r}")
+    if activation not in _LAYER_ACTIVATIONS:
+        raise ValueError(f"activation must be one of {_LAYER_ACTIVATIONS}; got {activation!r}")
     if not 0 <= p < 1:
         raise ValueError(f"dropout_p must be in [0, 1); got {p!r}")
 
@@ -155,6 +153,11 @@ def _residual(x: Any, sublayer: Callable, norm: Callable, drop: Callable, norm_f
     if norm_first:
         return x + drop(sublayer(norm(x)))  # pre-LN: x + Sublayer(LN(x)); the residual stream is never normalised
     return norm(x + drop(sublayer(x)))  # post-LN (the paper, PyTorch's default): LN(x + Sublayer(x))
+
+
+def _drop_torch(p: float, generator: Any) -> Callable:
+    """Dropout on a sublayer's output, masks drawn from ``generator`` (torch's global one when ``None``)."""
+    return lambda z: dropout_torch(z, p, training=p > 0, generator=generator)
 
 
 def _act(name: str) -> Callable[[np.ndarray], np.ndarray]:
@@ -246,12 +249,14 @@ def encoder_layer_torch(
     norm_first: bool = False,
     activation: str = "relu",
     dropout_p: float = 0.0,
+    generator: torch.Generator | None = None,
     eps: float = 1e-5,
 ) -> torch.Tensor:
     """``encoder_layer`` in PyTorch, over ``F.scaled_dot_product_attention`` and ``F.layer_norm``.
 
-    Same arguments as tensors, without ``rng``: dropout draws from torch's generator (seed it
-    with ``torch.manual_seed``). Keeps the dtype of ``x``.
+    Same arguments as tensors, with ``generator`` for ``rng``: dropout masks come from it, or
+    from torch's global generator when ``None`` (as in ``nn.TransformerEncoderLayer``). Keeps
+    the dtype of ``x``.
 
     >>> import torch
     >>> from concepts.transformer import encoder_layer, encoder_layer_torch, init_layer_params
@@ -267,9 +272,7 @@ def encoder_layer_torch(
     _check_layer(tuple(x.shape), None, params, num_heads, {"mask": (mask, tuple(x.shape[:2]))}, activation, dropout_p)
     p, keep, act = params, _keep(None, mask), getattr(F, activation)
     norm1, norm2 = _norms(p, 2, _layer_norm_torch, eps)
-
-    def drop(z: torch.Tensor) -> torch.Tensor:
-        return F.dropout(z, dropout_p, training=dropout_p > 0)
+    drop = _drop_torch(dropout_p, generator)
 
     x = _residual(x, lambda z: _mha(z, z, p, "self_attn", num_heads, keep, _attend_torch), norm1, drop, norm_first)
     return _residual(x, lambda z: _ffn(z, p, act), norm2, drop, norm_first)
@@ -359,9 +362,10 @@ def decoder_layer_torch(
     norm_first: bool = False,
     activation: str = "relu",
     dropout_p: float = 0.0,
+    generator: torch.Generator | None = None,
     eps: float = 1e-5,
 ) -> torch.Tensor:
-    """``decoder_layer`` in PyTorch: same arguments as tensors, without ``rng``; keeps the dtype of ``y``.
+    """``decoder_layer`` in PyTorch: same arguments as tensors, ``generator`` for ``rng``; keeps ``y``'s dtype.
 
     >>> import torch
     >>> from concepts.transformer import decoder_layer, decoder_layer_torch, init_layer_params
@@ -383,9 +387,7 @@ def decoder_layer_torch(
     norm1, norm2, norm3 = _norms(p, 3, _layer_norm_torch, eps)
     self_keep = _keep(pt.from_numpy(causal_mask(T)).to(y.device) if is_causal else None, mask)  # (T, T)
     cross_keep = _keep(None, memory_mask)
-
-    def drop(z: torch.Tensor) -> torch.Tensor:
-        return F.dropout(z, dropout_p, training=dropout_p > 0)
+    drop = _drop_torch(dropout_p, generator)
 
     y = _residual(y, lambda z: _mha(z, z, p, "self_attn", num_heads, self_keep, _attend_torch), norm1, drop, norm_first)
     y = _residual(

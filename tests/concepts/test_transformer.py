@@ -21,11 +21,11 @@ import torch.nn.functional as F
 from support import bank_tolerance, check_numeric_keys
 from torch import nn
 
+from concepts.regularization import dropout
 from concepts.transformer import (
     decoder_layer,
     decoder_layer_param_count,
     decoder_layer_torch,
-    dropout,
     encoder_layer,
     encoder_layer_param_count,
     encoder_layer_torch,
@@ -369,7 +369,7 @@ def test_pre_ln_top_gradient_shrinks_with_depth_and_post_ln_does_not() -> None:
 def test_dropout_is_inverted_and_only_in_training() -> None:
     rng = np.random.default_rng(10)
     out = dropout(np.full(200_000, 3.0), 0.1, rng=rng)
-    assert set(np.unique(out)) == {0.0, 3.0 / 0.9}
+    np.testing.assert_allclose(np.unique(out), [0.0, 3.0 / 0.9], rtol=1e-15)  # zeros and x / (1 - p)
     assert abs((out == 0).mean() - 0.1) < 0.005 and abs(out.mean() - 3.0) < 0.02
     assert_close(dropout(np.arange(4.0), 0.0), np.arange(4.0))
     p = init_layer_params(8, 16)
@@ -381,6 +381,25 @@ def test_dropout_is_inverted_and_only_in_training() -> None:
     torch.manual_seed(0)
     t = encoder_via_torch(x, p, 2, dropout_p=0.1)
     assert t.shape == x.shape and not np.allclose(t, encoder_layer(x, p, 2))
+
+
+@pytest.mark.parametrize("layer", ["encoder", "decoder"])
+def test_torch_layers_draw_dropout_from_the_generator(layer: str) -> None:
+    """The same generator seed gives the same masks, another seed others; dropout_p = 0 draws nothing."""
+    rng = np.random.default_rng(3)
+    x = torch.from_numpy(rng.standard_normal((2, 3, 8)))
+    if layer == "encoder":
+        pt = {k: torch.from_numpy(v) for k, v in init_layer_params(8, 16).items()}
+        run = lambda **kw: encoder_layer_torch(x, pt, 2, **kw)  # noqa: E731
+    else:
+        pt = {k: torch.from_numpy(v) for k, v in init_layer_params(8, 16, decoder=True).items()}
+        run = lambda **kw: decoder_layer_torch(x, x, pt, 2, **kw)  # noqa: E731
+    seeded = [run(dropout_p=0.2, generator=torch.Generator().manual_seed(s)) for s in (0, 0, 1)]
+    assert torch.equal(seeded[0], seeded[1]) and not torch.allclose(seeded[0], seeded[2])
+    g = torch.Generator().manual_seed(5)
+    state = g.get_state()
+    assert torch.equal(run(dropout_p=0.0, generator=g), run())
+    assert torch.equal(g.get_state(), state)
 
 
 # ---------------------------------------------------------------- label smoothing
@@ -606,7 +625,7 @@ def test_layer_bad_input_raises(impl: str) -> None:
     mirror = {encoder_layer: ENCODERS[impl], decoder_layer: DECODERS[impl]}
     for fn, kwargs, message in layer_bad_inputs():
         if impl == "torch" and "rng" in message:
-            continue  # the torch mirror has no rng: dropout draws from torch's generator
+            continue  # the torch mirror takes a torch.Generator, not rng
         with pytest.raises(ValueError, match=message):
             mirror[fn](**kwargs)
 
@@ -639,7 +658,6 @@ def test_loss_bad_input_raises(args, kwargs, message) -> None:
         (transformer_flops, dict(num_layers=2, d_model=8, seq_len=4, vocab_size=-1), r"vocab_size must be a non-neg"),
         (transformer_param_count, dict(vocab_size=1.5), r"vocab_size must be a positive integer; got 1\.5"),
         (init_layer_params, dict(d_model=-1, d_ff=2), r"d_model must be a positive integer; got -1"),
-        (dropout, dict(x=np.ones(2), p=-0.1), r"p must be in \[0, 1\); got -0\.1"),
     ],
 )
 def test_other_bad_input_raises(fn, kwargs, message) -> None:
