@@ -13,31 +13,39 @@ mixed precision and anything beyond one CPU training loop.
 
 The training text ``_gpt_corpus.txt`` is prose from eight of this project's own pages,
 written by the team: :func:`page_prose` strips code, directives, labels and tables, and
-``python -c "from concepts.gpt import write_corpus; write_corpus()"`` regenerates it.
+``python -c "from concepts.gpt import write_corpus; write_corpus()"`` regenerates it. The
+configuration, the parameter count and the GPT-2 converter live in ``concepts/_gpt_params.py``,
+the corpus, its tokenized split and the unigram baseline in ``concepts/_gpt_data.py``; both are
+re-exported here.
 """
 
 from __future__ import annotations
 
 import functools
-import re
 import time
-from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import ArrayLike
 
 from concepts._checks import as_array, require_positive_int, require_tensor, require_torch
+from concepts._gpt_data import (
+    CORPUS,
+    CORPUS_PAGES,  # noqa: F401  (not in __all__, but still importable from here)
+    corpus_tokens,
+    page_prose,
+    unigram_baseline,
+    write_corpus,  # noqa: F401  (not in __all__, but still importable from here)
+)
+from concepts._gpt_params import _BLOCK_NAMES, GPTConfig, gpt2_params_from_torch, gpt_param_count
 from concepts.attention import scaled_dot_product_attention, scaled_dot_product_attention_torch
-from concepts.embeddings import gpt2_param_count
 from concepts.feed_forward import feed_forward, feed_forward_torch
 from concepts.kv_cache import KVCache
 from concepts.masking import causal_mask
 from concepts.normalization import layer_norm, layer_norm_torch, residual_block_torch
 from concepts.positional_encoding import position_embedding_torch
 from concepts.sampling import filtered_distribution_torch
-from concepts.tokenization import BPETokenizer, decode, encode, train_bpe
+from concepts.tokenization import decode, encode
 
 if TYPE_CHECKING:
     import torch
@@ -55,67 +63,6 @@ __all__ = [  # and GPT, the nn.Module, built on first access by the module's __g
     "train",
     "unigram_baseline",
 ]
-
-CORPUS = Path(__file__).with_name("_gpt_corpus.txt")
-CORPUS_PAGES = ("attention", "multi_head_attention", "embeddings", "tokenization", "positional_encoding")
-CORPUS_PAGES += ("normalization", "feed_forward", "kv_cache")
-
-
-@dataclass(frozen=True)
-class GPTConfig:
-    """Sizes and conventions; the defaults are GPT-2 small's, the flags flip one convention each.
-
-    >>> GPTConfig().d_model // GPTConfig().num_heads  # head_dim
-    64
-    """
-
-    vocab_size: int = 50257
-    n_positions: int = 1024
-    d_model: int = 768
-    num_layers: int = 12
-    num_heads: int = 12
-    eps: float = 1e-5
-    norm_first: bool = True  # pre-LN, as GPT-2; False is the original Transformer's post-LN
-    activation: str = "gelu_tanh"  # GPT-2's "gelu_new"; "gelu" is the exact erf form
-    tied: bool = True  # the output layer is the token embedding
-
-    def __post_init__(self) -> None:
-        for name in ("vocab_size", "n_positions", "d_model", "num_layers", "num_heads"):
-            require_positive_int(getattr(self, name), name)
-        if self.d_model % self.num_heads:
-            raise ValueError(f"num_heads must divide d_model; got d_model={self.d_model}, num_heads={self.num_heads}")
-
-
-def gpt_param_count(config: GPTConfig) -> int:
-    """Parameters of the model ``GPT`` builds from ``config`` (the count lives in :mod:`concepts.embeddings`).
-
-    >>> gpt_param_count(GPTConfig())  # GPT-2 small, tied
-    124439808
-    """
-    c = config
-    return gpt2_param_count(
-        vocab_size=c.vocab_size, n_positions=c.n_positions, d_model=c.d_model, num_layers=c.num_layers, tied=c.tied
-    )
-
-
-_BLOCK_NAMES = ("ln_1.weight", "ln_1.bias", "attn.c_attn.weight", "attn.c_attn.bias", "attn.c_proj.weight")
-_BLOCK_NAMES += ("attn.c_proj.bias", "ln_2.weight", "ln_2.bias", "mlp.c_fc.weight", "mlp.c_fc.bias")
-_BLOCK_NAMES += ("mlp.c_proj.weight", "mlp.c_proj.bias")
-
-
-def gpt2_params_from_torch(state_dict: dict[str, Any]) -> dict[str, Any]:
-    """Our parameter names for a ``GPT2LMHeadModel`` state dict (tensors shared, nothing copied).
-
-    GPT-2's ``Conv1D`` stores weights as ``(d_in, d_out)`` and computes ``x @ W + b``, which
-    is the layout :func:`concepts.feed_forward.feed_forward_torch` takes: no transpose. The
-    tied ``lm_head.weight`` is skipped; buffers (older versions' ``attn.bias`` masks) too.
-    """
-    out = {"wte.weight": state_dict["transformer.wte.weight"], "wpe.weight": state_dict["transformer.wpe.weight"]}
-    out |= {f"ln_f.{p}": state_dict[f"transformer.ln_f.{p}"] for p in ("weight", "bias")}
-    layers = {int(k.split(".")[2]) for k in state_dict if k.startswith("transformer.h.")}
-    for i in sorted(layers):
-        out |= {f"blocks.{i}.{n.replace('.', '_')}": state_dict[f"transformer.h.{i}.{n}"] for n in _BLOCK_NAMES}
-    return out
 
 
 def _block_attention(torch: Any, p: Any, h: Any, mask: Any, cache: KVCache | None, layer: int, heads: int) -> Any:
@@ -326,62 +273,6 @@ def gpt2_block(x: ArrayLike, params: dict[str, ArrayLike], num_heads: int) -> np
     h = layer_norm(x, d, p["ln_2.weight"], p["ln_2.bias"], eps=1e-5)
     w1, w2, b1, b2 = p["mlp.c_fc.weight"], p["mlp.c_proj.weight"], p["mlp.c_fc.bias"], p["mlp.c_proj.bias"]
     return x + feed_forward(h, w1, w2, b1=b1, b2=b2, activation="gelu_tanh")
-
-
-def unigram_baseline(train_ids: ArrayLike, heldout_ids: ArrayLike, vocab_size: int) -> float:
-    """Cross-entropy (nats per token) of ``heldout_ids`` under add-one-smoothed training unigram counts.
-
-    >>> round(unigram_baseline([0, 0, 1], [0, 1], 2), 4)  # p = (3/5, 2/5)
-    0.7136
-    """
-    counts = np.bincount(np.asarray(train_ids), minlength=vocab_size) + 1.0  # add one: no held-out token gets p = 0
-    return float(-np.log(counts[np.asarray(heldout_ids)] / counts.sum()).mean())
-
-
-def page_prose(md: str) -> str:
-    """The prose of a MyST page: fenced blocks, labels, comments and tables dropped, roles and links unwrapped.
-
-    >>> page_prose("# Title\\n(label)=\\n```python\\nx = 1\\n```\\nSee {doc}`attention`.")
-    'Title\\nSee attention.\\n'
-    """
-    out, fence = [], ""
-    for line in md.splitlines():
-        s = line.strip()
-        opener = re.match(r"^(`{3,}|:{3,}|~{3,})", s)
-        if fence:
-            fence = "" if opener and s == opener.group(1) and s.startswith(fence) else fence
-            continue
-        if opener:
-            fence = opener.group(1)
-            continue
-        if re.match(r"^\(.*\)=$", s) or s.startswith(("%", ":", "|", ">>>")):
-            continue
-        line = re.sub(r"\{[a-z-]+\}`([^`<]*?)(?:<[^`]*>)?`", r"\1", line)  # {doc}`x` -> x
-        out.append(re.sub(r"^#+ ", "", re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", line)))
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(out)).strip() + "\n"
-
-
-def write_corpus(docs: Path | None = None) -> int:
-    """Regenerate ``_gpt_corpus.txt`` from ``CORPUS_PAGES``; return its size in bytes."""
-    docs = docs or Path(__file__).parents[1] / "docs" / "concepts"
-    text = "".join(page_prose((docs / f"{p}.md").read_text(encoding="utf-8")) for p in CORPUS_PAGES)
-    CORPUS.write_text(text, encoding="utf-8")
-    return len(text.encode("utf-8"))
-
-
-@functools.cache
-def corpus_tokens(vocab_size: int = 512, every: int = 10) -> tuple[BPETokenizer, np.ndarray, np.ndarray]:
-    """Split the shipped text into 2,000-character blocks, hold out every ``every``-th, train BPE on the rest.
-
-    :returns: the tokenizer (``vocab_size`` tokens, learned from the training blocks only), the
-        training ids and the held-out ids.
-    """
-    text = CORPUS.read_text(encoding="utf-8")
-    blocks = [text[i : i + 2000] for i in range(0, len(text), 2000)]
-    train_text = "".join(b for i, b in enumerate(blocks) if i % every != every - 1)
-    held_text = "".join(b for i, b in enumerate(blocks) if i % every == every - 1)
-    tok = train_bpe(train_text, vocab_size - 256)
-    return tok, np.array(encode(tok, train_text), dtype=np.int64), np.array(encode(tok, held_text), dtype=np.int64)
 
 
 TRAIN_CONFIG = GPTConfig(vocab_size=512, n_positions=32, d_model=64, num_layers=2, num_heads=4)
