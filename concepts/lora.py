@@ -8,13 +8,13 @@ the ``x @ W`` layout (``W`` is ``(d_in, d_out)``, ``A`` is ``(d_in, r)``, ``B`` 
 ``(r, d_out)``); the PyTorch half uses ``peft``'s ``(d_out, d_in)``, ``(r, d_in)`` and
 ``(d_out, r)``. Leaves out LoRA dropout (taken as 0), DoRA, LoRA+ and other variants,
 adapters on embeddings and convolutions, and the 4-bit matrix multiply kernels themselves.
+The parameter counts live in ``concepts/_lora_params.py`` and are re-exported here.
 """
 
 from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Iterable
 from statistics import NormalDist
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +30,7 @@ from concepts._checks import (
     require_tensor,
     require_torch,
 )
+from concepts._lora_params import decoder_lora_param_count, lora_param_count
 
 if TYPE_CHECKING:
     import torch
@@ -185,59 +186,6 @@ def lora_forward_torch(x: torch.Tensor, W: torch.Tensor, A: torch.Tensor, B: tor
         )
     s = lora_scaling(alpha, r, use_rslora=use_rslora)
     return x @ W.T + (x @ A.T) @ B.T * s  # x Wᵀ + s (x Aᵀ) Bᵀ
-
-
-def lora_param_count(d_in: int, d_out: int, r: int, *, num_modules: int = 1) -> int:
-    """Trainable parameters of rank-``r`` adapters on ``num_modules`` matrices of shape ``(d_in, d_out)``.
-
-    Each adapter holds ``A`` (``d_in r``) and ``B`` (``r d_out``): ``r (d_in + d_out)``
-    instead of the ``d_in d_out`` of full fine-tuning.
-
-    >>> from concepts.lora import lora_param_count
-    >>> lora_param_count(4096, 4096, 8, num_modules=2 * 32)  # Llama-2-7B, r = 8 on q_proj and v_proj
-    4194304
-    """
-    d_in, d_out, r, n = (require_positive_int(v, k) for v, k in
-                         ((d_in, "d_in"), (d_out, "d_out"), (r, "r"), (num_modules, "num_modules")))  # fmt: skip
-    return n * r * (d_in + d_out)
-
-
-def decoder_lora_param_count(
-    d_model: int,
-    num_layers: int,
-    r: int,
-    *,
-    num_heads: int,
-    num_kv_heads: int | None = None,
-    d_ff: int | None = None,
-    targets: Iterable[str] = ("q_proj", "v_proj"),
-) -> int:
-    """LoRA's trainable parameters on a Llama-style decoder, by ``peft``'s module names.
-
-    Shapes ``(d_in, d_out)``: ``q_proj`` and ``o_proj`` ``(d_model, d_model)``; ``k_proj``
-    and ``v_proj`` ``(d_model, num_kv_heads * head_dim)``; ``gate_proj`` and ``up_proj``
-    ``(d_model, d_ff)``; ``down_proj`` ``(d_ff, d_model)``; ``head_dim = d_model / num_heads``.
-
-    >>> from concepts.lora import decoder_lora_param_count
-    >>> decoder_lora_param_count(4096, 32, 8, num_heads=32)  # Llama-2-7B, q_proj and v_proj
-    4194304
-    """
-    d_model, num_layers = require_positive_int(d_model, "d_model"), require_positive_int(num_layers, "num_layers")
-    num_heads = require_positive_int(num_heads, "num_heads")
-    kv = require_positive_int(num_heads if num_kv_heads is None else num_kv_heads, "num_kv_heads")
-    if d_model % num_heads or num_heads % kv:
-        raise ValueError(f"num_heads must divide d_model and num_kv_heads num_heads; got {d_model}, {num_heads}, {kv}")
-    kv_dim = kv * (d_model // num_heads)
-    shapes = {"q_proj": (d_model, d_model), "k_proj": (d_model, kv_dim), "v_proj": (d_model, kv_dim),
-              "o_proj": (d_model, d_model)}  # fmt: skip
-    if d_ff is not None:
-        d_ff = require_positive_int(d_ff, "d_ff")
-        shapes |= {"gate_proj": (d_model, d_ff), "up_proj": (d_model, d_ff), "down_proj": (d_ff, d_model)}
-    targets = list(targets)
-    unknown = [t for t in targets if t not in shapes]
-    if unknown or not targets:
-        raise ValueError(f"targets must be a non-empty subset of {sorted(shapes)} (MLP names need d_ff); got {targets}")
-    return sum(lora_param_count(*shapes[t], r, num_modules=num_layers) for t in targets)
 
 
 def nf4_levels(*, offset: float = NF4_OFFSET) -> np.ndarray:

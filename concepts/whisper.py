@@ -12,24 +12,23 @@ halve that to 1500 positions; sinusoidal positions (sin half, then cos half) are
 pre-LN layers from ``concepts.transformer`` run with a final LayerNorm
 (``concepts.normalization.layer_norm``). Conv weights are ``(kernel, c_in, c_out)`` and
 multiply on the right. Leaves out the decoder's weights, beam search, timestamps
-decoding, the 30 s chunking of long audio, and dithering.
+decoding, the 30 s chunking of long audio, and dithering. The converter from Hugging Face's
+``WhisperEncoder`` lives in ``concepts/_whisper_convert.py`` and is re-exported here.
 """
 
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
 
-from concepts._checks import as_array, require_positive, require_positive_int, require_rng, require_torch
+from concepts._checks import as_array, require_positive, require_positive_int, require_rng
+from concepts._whisper_convert import whisper_encoder_params_from_torch
 from concepts.feed_forward import gelu
 from concepts.normalization import layer_norm
 from concepts.transformer import encoder_layer
-
-if TYPE_CHECKING:
-    from torch import nn
 
 __all__ = [
     "LANGUAGES",
@@ -370,39 +369,4 @@ def init_whisper_encoder_params(
         "conv1_w": w(3, n_mels, d, s=0.2), "conv1_b": w(d), "conv2_w": w(3, d, d, s=0.2), "conv2_b": w(d),
         "positions": whisper_sinusoids(num_positions, d), "layers": [layer() for _ in range(num_layers)],
         "ln_weight": 1 + 10 * w(d), "ln_bias": 10 * w(d), "num_heads": num_heads,
-    }  # fmt: skip
-
-
-def whisper_encoder_params_from_torch(encoder: nn.Module) -> dict[str, Any]:
-    """Copy a Hugging Face ``WhisperEncoder`` (transformers 5.x names) into NumPy float64 params.
-
-    ``Conv1d.weight`` ``(c_out, c_in, 3)`` becomes ``(3, c_in, c_out)``; linear weights are
-    transposed to ``(d_in, d_out)``; the missing ``k_proj`` bias becomes zeros.
-
-    :raises TypeError: for a module without ``conv1``, ``conv2`` and ``layers``.
-    """
-    require_torch()
-    if not all(hasattr(encoder, k) for k in ("conv1", "conv2", "layers", "embed_positions")):
-        raise TypeError(f"encoder must be a transformers WhisperEncoder; got {type(encoder).__name__}")
-
-    def a(t: Any) -> np.ndarray:
-        return t.detach().cpu().double().numpy().copy()
-
-    layers = []
-    for layer in encoder.layers:
-        sa, p = layer.self_attn, {}
-        for c, lin in zip("qkvo", (sa.q_proj, sa.k_proj, sa.v_proj, sa.out_proj), strict=True):
-            p[f"self_attn.w_{c}"] = a(lin.weight).T
-            p[f"self_attn.b_{c}"] = np.zeros(lin.out_features) if lin.bias is None else a(lin.bias)
-        for i, lin in ((1, layer.fc1), (2, layer.fc2)):
-            p[f"ffn.w_{i}"], p[f"ffn.b_{i}"] = a(lin.weight).T, a(lin.bias)
-        for i, ln in ((1, layer.self_attn_layer_norm), (2, layer.final_layer_norm)):
-            p[f"norm{i}.gamma"], p[f"norm{i}.beta"] = a(ln.weight), a(ln.bias)
-        layers.append(p)
-    return {
-        "conv1_w": a(encoder.conv1.weight).transpose(2, 1, 0), "conv1_b": a(encoder.conv1.bias),
-        "conv2_w": a(encoder.conv2.weight).transpose(2, 1, 0), "conv2_b": a(encoder.conv2.bias),
-        "stride2": encoder.conv2.stride[0], "positions": a(encoder.embed_positions.weight), "layers": layers,
-        "ln_weight": a(encoder.layer_norm.weight), "ln_bias": a(encoder.layer_norm.bias),
-        "num_heads": encoder.config.encoder_attention_heads,
     }  # fmt: skip
