@@ -35,14 +35,14 @@ nitpicky = True
 # Type hints name third-party classes we do not document; with no intersphinx (the build
 # is offline) they cannot resolve, so they are not broken references.
 nitpick_ignore_regex = [
-    (r"py:.*", r"(numpy|np|torch|nn|numpy\.typing|npt|collections\.abc|typing|typing_extensions)(\..*)?"),
+    (r"py:.*", r"(numpy|np|torch|nn|numpy\.typing|npt|collections\.abc|typing|typing_extensions|pathlib)(\..*)?"),
     (r"py:.*", r"(Any|Callable|Iterator|Iterable|Sequence|Mapping|Literal|Self|NDArray|Tensor|ArrayLike)"),
     (r"py:.*", r"(float|int|str|bool|None|dict|list|tuple|set|object|type|slice)"),
     (r"py:.*", r"concepts\..*\.(Array|Floats|FloatArray)"),
     # PyTorch is imported inside functions (it is an optional extra), so autodoc2 resolves a
     # `torch.Tensor` hint against the function's own name.
     (r"py:.*", r"concepts\..*\.torch(\..*)?"),
-    # Private helper modules (concepts/_*.py) are left out of the API pages on purpose.
+    # Private helper modules (concepts/_*.py) have no page of their own (see autodoc2 below).
     (r"py:.*", r"concepts\._\w+(\..*)?"),
 ]
 suppress_warnings = ["myst.header"]
@@ -57,17 +57,19 @@ myst_heading_anchors = 3
 # concepts/exercises (checks, starter files, known-wrong solutions) is for `python -m quiz
 # check`, not API reference: the starters raise NotImplementedError by design.
 autodoc2_packages = [
-    # Private helper modules (concepts/_checks.py) are not API either; "_[!_]*" spares __init__.
+    # Private helper modules (concepts/_rag_metrics.py) are analysed but get no page of their
+    # own: a public module re-exports their names in __all__ and documents them there.
     {
         "path": "../concepts",
         "auto_mode": True,
         "exclude_dirs": ["__pycache__", "exercises"],
-        "exclude_files": ["_[!_]*.py"],
     },
 ]
 autodoc2_output_dir = "apidocs"
 autodoc2_render_plugin = "myst"
 autodoc2_hidden_objects = ["private", "inherited", "dunder"]
+# The private helpers get no page; their names are documented where a public module re-exports them.
+autodoc2_skip_module_regexes = [r"concepts\._[a-z]\w*"]
 # Public modules document what __all__ lists; private helpers (concepts._checks) need none.
 autodoc2_module_all_regexes = [r"concepts\.(?!_)\w+"]
 # Docstrings are reStructuredText with :param: field lists (STYLE.md), whatever the pages use.
