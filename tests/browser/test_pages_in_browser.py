@@ -438,3 +438,28 @@ def test_python_only_regex_escapes_do_not_break_the_page(table_site: str, watche
             )
             assert got == want == (text in right), (pattern, text)
     watched.clean()
+
+
+def test_every_bank_regex_compiles_and_agrees_in_javascript(table_site: str, watched: Watched) -> None:
+    """The page grades with JavaScript's RegExp: every bank's pattern must compile there and match as in Python."""
+    import re as python_re
+
+    page = watched.page
+    page.goto(table_site + "/index.html")
+    page.locator(".quiz-form").first.wait_for()
+    checked = 0
+    for path in sorted((ROOT / "quiz" / "banks").glob("*.json")):
+        for q in json.loads(path.read_text(encoding="utf-8"))["questions"]:
+            if q["type"] != "text" or "regex" not in q:
+                continue
+            texts = [*q.get("accept", []), *(m["answer"] for m in q.get("misconceptions", [])), "x"]
+            for text in texts:
+                want = python_re.fullmatch(q["regex"], text) is not None
+                got = page.evaluate(
+                    "([p, t]) => window.quizGrading.grade({type: 'text', accept: [], regex: p}, t, {})",
+                    [q["regex"], text],
+                )
+                assert got == want, f"{q['id']}: JavaScript and Python disagree on {text!r} for {q['regex']!r}"
+                checked += 1
+    assert checked > 100, f"only {checked} regex cases found in the banks"
+    watched.clean()
