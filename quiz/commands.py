@@ -316,16 +316,16 @@ def stats(args: argparse.Namespace) -> int:
     progress = _Progress(args)
     store = progress.require()
     now = progress.now()
-    sizes, exercise_counts = {}, {}
+    sizes, exercise_ids = {}, {}
     for slug in available():
         try:
             bank = load_bank(slug)
             sizes[slug] = len(bank["questions"]) + len(bank["interview"])
-            exercise_counts[slug] = len(bank.get("exercises", []))
+            exercise_ids[slug] = {ex["id"] for ex in bank.get("exercises", [])}
         except BankError:
-            sizes[slug] = exercise_counts[slug] = 0
+            sizes[slug], exercise_ids[slug] = 0, set()
     table = stats_table(store, sizes, [c.slug for c in CATALOG], now)
-    table["exercises"] = _exercise_table(store, exercise_counts, [c.slug for c in CATALOG])
+    table["exercises"] = _exercise_table(store, exercise_ids, [c.slug for c in CATALOG])
     rows, total = table["concepts"], table["total"]
     if args.json:
         print(json.dumps(table, indent=2))
@@ -362,12 +362,17 @@ def stats(args: argparse.Namespace) -> int:
     return 0
 
 
-def _exercise_table(store: Any, counts: dict[str, int], order: list[str]) -> list[dict[str, Any]]:
-    """Per concept with at least one ``quiz check`` run: exercises solved, of how many, and attempts."""
+def _exercise_table(store: Any, ids: dict[str, set[str]], order: list[str]) -> list[dict[str, Any]]:
+    """Per concept with at least one ``quiz check`` run: exercises solved, of how many, and attempts.
+
+    An exercise a bank no longer lists keeps its attempts in the history but is not counted
+    as solved, so "solved" never exceeds the exercises there are.
+    """
     per: dict[str, dict[str, Any]] = {}
     for ex in store.exercise_stats().values():
-        row = per.setdefault(ex.concept, {"concept": ex.concept, "solved": 0, "exercises": counts.get(ex.concept, 0)})
-        row["solved"] += ex.first_pass is not None
+        current = ids.get(ex.concept, set())
+        row = per.setdefault(ex.concept, {"concept": ex.concept, "solved": 0, "exercises": len(current)})
+        row["solved"] += ex.first_pass is not None and ex.exercise_id in current
         row["attempts"] = row.get("attempts", 0) + ex.attempts
     return [per[slug] for slug in order if slug in per]
 

@@ -206,3 +206,15 @@ def test_the_dont_know_hint_shows_for_graded_questions_only() -> None:
     assert graded.startswith("Type ? or skip when you do not know")
     drill = quiz("attention", "--interview", "-n", "1", "--no-save", stdin="\n3\n").stdout
     assert "Type ? or skip" not in drill
+
+
+def test_a_retired_exercise_keeps_its_attempts_but_is_not_counted_solved(tmp_path) -> None:
+    """regularization.adam-decay left the bank; a learner who passed it sees 1/2 solved, never 2/2 or 3/2."""
+    db = tmp_path / "p.sqlite3"
+    with Store(db) as store:
+        for exercise_id in ("regularization.adam-decay", "regularization.dropout"):
+            store.record_exercise(
+                exercise_id, "regularization", passed=True, checks_passed=3, checks_total=3, now=T0
+            )  # fmt: skip
+    stats = json.loads(quiz("stats", "--json", "--db", str(db)).stdout)
+    assert stats["exercises"] == [{"concept": "regularization", "solved": 1, "exercises": 2, "attempts": 2}]
