@@ -344,7 +344,7 @@ def bench_gpt(train_seconds: float, new_tokens: int, repeats: int) -> tuple[list
 
     print(f"  GPT: training {train_seconds:.0f} s, generating {new_tokens} tokens", file=sys.stderr)
     out = gpt.train(train_seconds, generator=torch.Generator().manual_seed(0), threads=1, log=None)
-    config = gpt.GPTConfig(vocab_size=512, n_positions=new_tokens + 8, d_model=64, num_layers=2, num_heads=4)
+    config = gpt.GPTConfig(vocab_size=512, max_len=new_tokens + 8, d_model=64, num_layers=2, num_heads=4)
     model = gpt.GPT(config).eval()
     prompt = torch.randint(512, (1, 8), generator=torch.Generator().manual_seed(0))
     runs = {}

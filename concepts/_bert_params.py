@@ -29,7 +29,7 @@ def bert_param_count(
     d_model: int = 768,
     num_layers: int = 12,
     d_ff: int = 3072,
-    max_position: int = 512,
+    max_len: int = 512,
     *,
     type_vocab_size: int = 2,
     pooler: bool = True,
@@ -46,7 +46,7 @@ def bert_param_count(
     108891648
     """
     sizes = {"vocab_size": vocab_size, "d_model": d_model, "num_layers": num_layers, "d_ff": d_ff}
-    sizes.update(max_position=max_position, type_vocab_size=type_vocab_size)
+    sizes.update(max_len=max_len, type_vocab_size=type_vocab_size)
     V, d, L, f, P, S = (require_positive_int(n, k) for k, n in sizes.items())
     embeddings = (V + P + S) * d + 2 * d
     layer = 4 * (d * d + d) + (2 * d * f + f + d) + 4 * d
@@ -58,7 +58,7 @@ def bert_mlm_param_count(
     d_model: int = 768,
     num_layers: int = 12,
     d_ff: int = 3072,
-    max_position: int = 512,
+    max_len: int = 512,
     *,
     type_vocab_size: int = 2,
     tied: bool = True,
@@ -72,7 +72,7 @@ def bert_mlm_param_count(
     (109514298, 23440896)
     """
     body = bert_param_count(
-        vocab_size, d_model, num_layers, d_ff, max_position, type_vocab_size=type_vocab_size, pooler=False
+        vocab_size, d_model, num_layers, d_ff, max_len, type_vocab_size=type_vocab_size, pooler=False
     )
     return body + d_model * d_model + 3 * d_model + vocab_size + (0 if tied else vocab_size * d_model)
 
@@ -84,7 +84,7 @@ def init_bert_params(
     num_layers: int = 2,
     d_ff: int = 64,
     num_heads: int = 4,
-    max_position: int = 64,
+    max_len: int = 64,
     rng: np.random.Generator | int | None = 0,
 ) -> dict[str, Any]:
     """Random BERT parameters (``N(0, 0.02^2)`` as BERT initialises, LayerNorm near identity), for examples.
@@ -103,7 +103,7 @@ def init_bert_params(
     def ln() -> tuple[np.ndarray, np.ndarray]:
         return 1.0 + 0.1 * rng.standard_normal(d), 0.1 * rng.standard_normal(d)
 
-    emb = {"word": w(vocab_size, d), "position": w(max_position, d), "token_type": w(2, d)}
+    emb = {"word": w(vocab_size, d), "position": w(max_len, d), "token_type": w(2, d)}
     emb["ln_weight"], emb["ln_bias"] = ln()
     layers = []
     for _ in range(num_layers):

@@ -31,7 +31,7 @@ class GPTConfig:
     """
 
     vocab_size: int = 50257
-    n_positions: int = 1024
+    max_len: int = 1024
     d_model: int = 768
     num_layers: int = 12
     num_heads: int = 12
@@ -41,7 +41,7 @@ class GPTConfig:
     tied: bool = True  # the output layer is the token embedding
 
     def __post_init__(self) -> None:
-        for name in ("vocab_size", "n_positions", "d_model", "num_layers", "num_heads"):
+        for name in ("vocab_size", "max_len", "d_model", "num_layers", "num_heads"):
             require_positive_int(getattr(self, name), name)
         if self.d_model % self.num_heads:
             raise ValueError(f"num_heads must divide d_model; got d_model={self.d_model}, num_heads={self.num_heads}")
@@ -55,7 +55,7 @@ def gpt_param_count(config: GPTConfig) -> int:
     """
     c = config
     return gpt2_param_count(
-        vocab_size=c.vocab_size, n_positions=c.n_positions, d_model=c.d_model, num_layers=c.num_layers, tied=c.tied
+        vocab_size=c.vocab_size, max_len=c.max_len, d_model=c.d_model, num_layers=c.num_layers, tied=c.tied
     )
 
 

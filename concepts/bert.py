@@ -42,7 +42,7 @@ __all__ = [
     "init_bert_params",
 ]
 
-BERT_BASE = {"vocab_size": 30522, "d_model": 768, "num_layers": 12, "d_ff": 3072, "max_position": 512}
+BERT_BASE = {"vocab_size": 30522, "d_model": 768, "num_layers": 12, "d_ff": 3072, "max_len": 512}
 LAYER_KEYS = ("w_q", "b_q", "w_k", "b_k", "w_v", "b_v", "w_o", "b_o", "ln1_weight", "ln1_bias")
 LAYER_KEYS += ("w_1", "b_1", "w_2", "b_2", "ln2_weight", "ln2_bias")
 
@@ -66,12 +66,12 @@ def bert_embeddings(
     :param input_ids: integer ids, shape ``(batch, seq_len)``.
     :param token_type_ids: 0/1 segment ids of the same shape; all 0 when ``None``.
     :param word_embeddings: ``(vocab_size, d_model)``.
-    :param position_embeddings: ``(max_position, d_model)``, ``max_position >= seq_len``.
+    :param position_embeddings: ``(max_len, d_model)``, ``max_len >= seq_len``.
     :param token_type_embeddings: ``(type_vocab_size, d_model)``, 2 in BERT.
     :param ln_weight: LayerNorm gain ``(d_model,)``; ``ln_bias`` its shift.
     :param eps: LayerNorm's epsilon; BERT's is 1e-12.
     :returns: float64 array ``(batch, seq_len, d_model)``.
-    :raises ValueError: for ids out of range or a sequence longer than ``max_position``.
+    :raises ValueError: for ids out of range or a sequence longer than ``max_len``.
 
     >>> import numpy as np
     >>> from concepts.bert import bert_embeddings
@@ -92,7 +92,7 @@ def bert_embeddings(
     if ids.min() < 0 or ids.max() >= word.shape[0] or types.min() < 0 or types.max() >= typ.shape[0]:
         raise ValueError(f"ids must lie in [0, {word.shape[0]}) and segments in [0, {typ.shape[0]})")
     if seq_len > pos.shape[0]:
-        raise ValueError(f"seq_len must be at most max_position = {pos.shape[0]}; got {seq_len}")
+        raise ValueError(f"seq_len must be at most max_len = {pos.shape[0]}; got {seq_len}")
     x = word[ids] + pos[np.arange(seq_len)] + typ[types]  # E_word + E_pos + E_type, (B, T, d_model)
     return layer_norm(x, x.shape[-1], ln_weight, ln_bias, eps=eps)
 

@@ -358,7 +358,7 @@ def tied_logits(h: ArrayLike, E: ArrayLike) -> np.ndarray:
 
 
 def gpt2_param_count(
-    *, vocab_size: int = 50257, n_positions: int = 1024, d_model: int = 768, num_layers: int = 12, tied: bool = True
+    *, vocab_size: int = 50257, max_len: int = 1024, d_model: int = 768, num_layers: int = 12, tied: bool = True
 ) -> int:
     """Parameters of a GPT-2-shaped model (defaults: GPT-2 small), with or without a tied output layer.
 
@@ -370,7 +370,7 @@ def gpt2_param_count(
     >>> gpt2_param_count(), gpt2_param_count(tied=False)
     (124439808, 163037184)
     """
-    sizes = {"vocab_size": vocab_size, "n_positions": n_positions, "d_model": d_model, "num_layers": num_layers}
+    sizes = {"vocab_size": vocab_size, "max_len": max_len, "d_model": d_model, "num_layers": num_layers}
     V, P, d, L = (require_positive_int(n, name) for name, n in sizes.items())
     shared = V * d + P * d + L * (12 * d * d + 13 * d) + 2 * d
     return shared if tied else shared + lm_head_param_count(V, d)

@@ -88,7 +88,7 @@ def _model_class() -> type:
 
         >>> import torch
         >>> from concepts.gpt import GPT, GPTConfig
-        >>> model = GPT(GPTConfig(vocab_size=10, n_positions=8, d_model=8, num_layers=1, num_heads=2))
+        >>> model = GPT(GPTConfig(vocab_size=10, max_len=8, d_model=8, num_layers=1, num_heads=2))
         >>> tuple(model(torch.tensor([[1, 2, 3]])).shape)
         (1, 3, 10)
         """
@@ -99,7 +99,7 @@ def _model_class() -> type:
             d, gen = c.d_model, generator or torch.Generator().manual_seed(0)
             self.wte = nn.Embedding(c.vocab_size, d)
             nn.init.normal_(self.wte.weight, std=0.02, generator=gen)
-            self.wpe = position_embedding_torch(c.n_positions, d, std=0.02, generator=gen)
+            self.wpe = position_embedding_torch(c.max_len, d, std=0.02, generator=gen)
             sizes = {"ln_1_weight": (d,), "ln_1_bias": (d,), "attn_c_attn_weight": (d, 3 * d)}
             sizes |= {"attn_c_attn_bias": (3 * d,), "attn_c_proj_weight": (d, d), "attn_c_proj_bias": (d,)}
             sizes |= {"ln_2_weight": (d,), "ln_2_bias": (d,), "mlp_c_fc_weight": (d, 4 * d)}
@@ -125,8 +125,8 @@ def _model_class() -> type:
                 raise ValueError(f"mask must have shape (B, T_past + T) = {(B, start + T)}; got {tuple(mask.shape)}")
             if positions is None:
                 positions = torch.arange(start, start + T).expand(B, T)
-            if int(positions.max()) >= c.n_positions:
-                raise ValueError(f"positions must be < n_positions={c.n_positions}; got {int(positions.max())}")
+            if int(positions.max()) >= c.max_len:
+                raise ValueError(f"positions must be < max_len={c.max_len}; got {int(positions.max())}")
             x = self.wte(idx) + self.wpe(positions)  # (B, T, d_model): token plus learned position
             allowed = torch.from_numpy(causal_mask(T, start + T, align="bottom-right"))  # (T, T_past + T)
             if mask is not None:
@@ -182,7 +182,7 @@ def generate(
 
     >>> import torch
     >>> from concepts.gpt import GPT, GPTConfig, generate
-    >>> model = GPT(GPTConfig(vocab_size=10, n_positions=16, d_model=8, num_layers=1, num_heads=2)).double()
+    >>> model = GPT(GPTConfig(vocab_size=10, max_len=16, d_model=8, num_layers=1, num_heads=2)).double()
     >>> a = generate(model, torch.tensor([[1, 2]]), 5, generator=torch.Generator().manual_seed(0))
     >>> b = generate(model, torch.tensor([[1, 2]]), 5, use_cache=False, generator=torch.Generator().manual_seed(0))
     >>> torch.equal(a, b), tuple(a.shape)
@@ -192,8 +192,8 @@ def generate(
     if require_tensor(prompt, "prompt").dim() != 2 or prompt.shape[1] < 1:
         raise ValueError(f"prompt must have shape (B, T) with T >= 1; got {tuple(prompt.shape)}")
     require_positive_int(new_tokens, "new_tokens")
-    if prompt.shape[1] + new_tokens > model.config.n_positions:
-        raise ValueError(f"prompt + new_tokens must fit n_positions={model.config.n_positions}")
+    if prompt.shape[1] + new_tokens > model.config.max_len:
+        raise ValueError(f"prompt + new_tokens must fit max_len={model.config.max_len}")
     cache = KVCache(model.config.num_layers) if use_cache else None
     seq, feed = prompt, prompt
     with torch.no_grad():
@@ -275,7 +275,7 @@ def gpt2_block(x: ArrayLike, params: dict[str, ArrayLike], num_heads: int) -> np
     return x + feed_forward(h, w1, w2, b1=b1, b2=b2, activation="gelu_tanh")
 
 
-TRAIN_CONFIG = GPTConfig(vocab_size=512, n_positions=32, d_model=64, num_layers=2, num_heads=4)
+TRAIN_CONFIG = GPTConfig(vocab_size=512, max_len=32, d_model=64, num_layers=2, num_heads=4)
 
 
 def train(
@@ -302,7 +302,7 @@ def train(
     model = _model_class()(c, generator=gen)
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
     train_t, held = torch.from_numpy(tr), torch.from_numpy(ho)
-    held_windows = held[: len(held) // c.n_positions * c.n_positions].view(-1, c.n_positions)  # ~110 windows
+    held_windows = held[: len(held) // c.max_len * c.max_len].view(-1, c.max_len)  # ~110 windows
 
     def heldout_loss() -> float:
         with torch.no_grad():
@@ -311,8 +311,8 @@ def train(
     start, step, loss = time.perf_counter(), 0, torch.tensor(float("nan"))
     try:
         while (elapsed := time.perf_counter() - start) < seconds and step != max_steps:
-            rows = torch.randint(len(train_t) - c.n_positions, (batch,), generator=gen)
-            x = torch.stack([train_t[r : r + c.n_positions] for r in rows.tolist()])  # (batch, n_positions)
+            rows = torch.randint(len(train_t) - c.max_len, (batch,), generator=gen)
+            x = torch.stack([train_t[r : r + c.max_len] for r in rows.tolist()])  # (batch, max_len)
             for g in opt.param_groups:  # linear warm-up over 20 steps
                 g["lr"] = lr * min(1.0, (step + 1) / 20)
             loss = causal_lm_loss_torch(model(x), x)
@@ -321,12 +321,12 @@ def train(
             opt.step()
             step += 1
             if log and step % 50 == 0:
-                rate = step * batch * c.n_positions / elapsed
+                rate = step * batch * c.max_len / elapsed
                 log(f"step {step:4d}  {rate:7.0f} tokens/s  train {loss.item():.3f}  held-out {heldout_loss():.3f}")
         final = heldout_loss()
     finally:
         torch.set_num_threads(previous_threads)
-    rate = step * batch * c.n_positions / (time.perf_counter() - start)
+    rate = step * batch * c.max_len / (time.perf_counter() - start)
     base = unigram_baseline(tr, ho, c.vocab_size)
     return {
         "model": model.eval(),
@@ -356,7 +356,7 @@ def _main(argv: list[str] | None = None) -> int:
     tok, gen = out["tokenizer"], torch.Generator().manual_seed(args.seed)
     prompt = torch.tensor([encode(tok, "The attention")])
     ids = generate(
-        out["model"], prompt, TRAIN_CONFIG.n_positions - prompt.shape[1], temperature=0.8, top_k=40, generator=gen
+        out["model"], prompt, TRAIN_CONFIG.max_len - prompt.shape[1], temperature=0.8, top_k=40, generator=gen
     )
     print(decode(tok, ids[0].tolist()))
     return 0

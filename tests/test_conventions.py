@@ -32,6 +32,8 @@ BANNED_PARAMETERS = {
     "n_kv_heads": "num_kv_heads",
     "n_layers": "num_layers",
     "causal": "is_causal",
+    "n_positions": "max_len (the length of a position table)",
+    "max_position": "max_len (the length of a position table)",
 }
 
 

@@ -287,7 +287,7 @@ def test_errors_name_what_was_expected() -> None:
     p = init_bert_params(rng=0)
     with pytest.raises(ValueError, match="input_ids must be integers"):
         bert_forward([[0.5, 1.0]], p)
-    with pytest.raises(ValueError, match="seq_len must be at most max_position"):
+    with pytest.raises(ValueError, match="seq_len must be at most max_len"):
         bert_forward(np.zeros((1, 65), dtype=int), p)
     with pytest.raises(ValueError, match="norm_position"):
         bert_layer(np.zeros((1, 2, 32)), p["layers"][0], 4, norm_position="sandwich")

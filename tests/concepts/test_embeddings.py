@@ -40,7 +40,7 @@ from concepts.embeddings import (
 )
 from concepts.exercises.embeddings import _autograd_sgns
 
-GPT2_SMALL = {"vocab_size": 50257, "n_positions": 1024, "d_model": 768, "num_layers": 12}
+GPT2_SMALL = {"vocab_size": 50257, "max_len": 1024, "d_model": 768, "num_layers": 12}
 
 
 def close(got, want, *, rtol: float = 1e-10, atol: float = 1e-12) -> None:
@@ -525,7 +525,7 @@ def test_gpt2_small_tying_saves_38_597_376() -> None:
     assert lm_head_param_count(50257, 768) == 50257 * 768 == 38_597_376
 
 
-def gpt2_shaped(*, vocab_size, n_positions, d_model, num_layers, tied) -> torch.nn.Module:
+def gpt2_shaped(*, vocab_size, max_len, d_model, num_layers, tied) -> torch.nn.Module:
     """A GPT-2-shaped stack on the meta device (no memory); nn.TransformerEncoderLayer has a GPT-2 block's count."""
 
     def table(n: int) -> torch.nn.Embedding:  # _weight skips the random init, slow on the meta device
@@ -535,7 +535,7 @@ def gpt2_shaped(*, vocab_size, n_positions, d_model, num_layers, tied) -> torch.
         m = torch.nn.ModuleDict(
             {
                 "wte": table(vocab_size),
-                "wpe": table(n_positions),
+                "wpe": table(max_len),
                 "h": torch.nn.ModuleList(
                     torch.nn.TransformerEncoderLayer(d_model, 1, 4 * d_model) for _ in range(num_layers)
                 ),
@@ -548,7 +548,7 @@ def gpt2_shaped(*, vocab_size, n_positions, d_model, num_layers, tied) -> torch.
     return m
 
 
-@pytest.mark.parametrize("config", [GPT2_SMALL, {"vocab_size": 11, "n_positions": 5, "d_model": 4, "num_layers": 2}])
+@pytest.mark.parametrize("config", [GPT2_SMALL, {"vocab_size": 11, "max_len": 5, "d_model": 4, "num_layers": 2}])
 def test_gpt2_param_count_matches_torch_modules(config) -> None:
     """Counting the unique parameters of real modules: GPT-2 small has 124,439,808 tied and 163,037,184 untied."""
     for tied in (True, False):

@@ -36,16 +36,16 @@ from concepts.gpt import (  # noqa: E402
 SHAPES = [(50, 16, 1, 2, 2, 5), (61, 24, 2, 3, 3, 9), (40, 32, 3, 4, 2, 12)]  # V, d, layers, heads, B, T
 
 
-def pair(V, d, layers, heads, n_positions=32, **flips):
+def pair(V, d, layers, heads, max_len=32, **flips):
     """A random float64 GPT2LMHeadModel and our GPT with its weights (``flips`` change one convention of ours)."""
     torch.manual_seed(V + d)
-    hf_cfg = GPT2Config(vocab_size=V, n_positions=n_positions, n_embd=d, n_layer=layers, n_head=heads)
+    hf_cfg = GPT2Config(vocab_size=V, n_positions=max_len, n_embd=d, n_layer=layers, n_head=heads)
     hf_cfg.bos_token_id = hf_cfg.eos_token_id = 0
     hf = GPT2LMHeadModel(hf_cfg).double().eval()
     with torch.no_grad():  # weights of 0.3 rather than GPT-2's 0.02, so every convention shows in the logits
         for name, w in hf.named_parameters():
             w.normal_(1.0 if "ln" in name and name.endswith("weight") else 0.0, 0.3)
-    cfg = GPTConfig(vocab_size=V, n_positions=n_positions, d_model=d, num_layers=layers, num_heads=heads, **flips)
+    cfg = GPTConfig(vocab_size=V, max_len=max_len, d_model=d, num_layers=layers, num_heads=heads, **flips)
     ours = GPT(cfg).double().eval()
     ours.load_state_dict(gpt2_params_from_torch(hf.state_dict()), strict=flips.get("tied") is not False)
     return hf, ours
@@ -113,12 +113,12 @@ def test_gpt2_small_parameter_count_on_the_meta_device():
     assert sum(p.numel() for p in hf.parameters()) == gpt_param_count(GPTConfig()) == 124_439_808
     assert gpt_param_count(GPTConfig()) == gpt2_param_count()  # one count in the package
     for tied in (True, False):
-        cfg = GPTConfig(vocab_size=30, n_positions=12, d_model=8, num_layers=2, num_heads=2, tied=tied)
+        cfg = GPTConfig(vocab_size=30, max_len=12, d_model=8, num_layers=2, num_heads=2, tied=tied)
         assert sum(p.numel() for p in GPT(cfg).parameters()) == gpt_param_count(cfg)
 
 
 def test_cached_generation_equals_uncached_greedy_and_sampled():
-    _, model = pair(50, 16, 2, 2, n_positions=40)
+    _, model = pair(50, 16, 2, 2, max_len=40)
     prompt = torch.randint(50, (2, 4), generator=torch.Generator().manual_seed(6))
     a = generate(model, prompt, 16, greedy=True)
     assert torch.equal(a, generate(model, prompt, 16, greedy=True, use_cache=False))
@@ -132,8 +132,8 @@ def test_cached_generation_equals_uncached_greedy_and_sampled():
 
 
 def test_generation_errors():
-    _, model = pair(50, 16, 1, 2, n_positions=10)
-    with pytest.raises(ValueError, match="n_positions"):
+    _, model = pair(50, 16, 1, 2, max_len=10)
+    with pytest.raises(ValueError, match="max_len"):
         generate(model, torch.zeros(1, 4, dtype=torch.long), 7)
     with pytest.raises(TypeError):
         generate(model, np.zeros((1, 4), dtype=np.int64), 2)

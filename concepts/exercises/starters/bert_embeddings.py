@@ -28,7 +28,7 @@ def bert_embeddings(
       shape with 0 (sentence A, and [CLS]) or 1 (sentence B). ``None`` means every token is
       in segment 0, and segment 0's embedding is still added.
     - ``word_embeddings`` ``(vocab_size, d_model)``, ``position_embeddings``
-      ``(max_position, d_model)``, ``token_type_embeddings`` ``(2, d_model)``. Position
+      ``(max_len, d_model)``, ``token_type_embeddings`` ``(2, d_model)``. Position
       ``t`` (0-based) of every sequence uses row ``t``.
     - LayerNorm over the last axis with the *biased* variance (divide by ``d_model``),
       ``eps`` inside the square root, then ``* ln_weight + ln_bias``. BERT's eps is 1e-12.
