@@ -33,6 +33,7 @@ from concepts._checks import (
     require_tensor,
     require_torch,
 )
+from concepts.optimizers import adam_step, adamw_step, sgd_step
 
 if TYPE_CHECKING:
     import torch
@@ -168,8 +169,6 @@ def optimize(
     >>> l2[-1].round(12).tolist(), dec[-1].round(12).tolist()  # 1 - 0.1 (0.5 + 0.2) and 0.98 - 0.05
     ([0.93], [0.93])
     """
-    from concepts.optimizers import adam_step, adamw_step, sgd_step
-
     steps = require_nonnegative_int(steps, "steps")
     if optimizer not in ("sgd", "adam"):
         raise ValueError(f"optimizer must be 'sgd' or 'adam'; got {optimizer!r}")
